@@ -1,0 +1,4 @@
+//! One typed client per upstream. Nothing here knows about GraphQL or axum.
+
+pub mod qbittorrent;
+pub mod torrent_url;

@@ -1,0 +1,671 @@
+//! Typed client for qBittorrent's WebUI API v2, from qBittorrent 4.1 to 5.x.
+//!
+//! One [`QbittorrentClient`] holds one `reqwest::Client` and one session.
+//! It logs in once, keeps whatever session cookie qBittorrent sets (`SID`
+//! before 5.2, `QBT_SID_<port>` after), logs in again once when a call is
+//! answered 403, and hides the pause/resume versus stop/start split of
+//! WebAPI 2.11 from its callers. It never retries a failed login: five get
+//! the caller's address banned for an hour.
+
+mod models;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{AUTHORIZATION, COOKIE, HeaderValue, SET_COOKIE};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Mutex;
+use url::Url;
+
+use crate::torrent::{InfoHash, Magnet, TorrentFile};
+
+pub use models::{
+    ApiVersion, Category, MainData, Torrent, TorrentContent, TorrentFilter, TorrentState,
+};
+
+/// How long to wait for qBittorrent to accept a TCP connection.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// After a login is refused, calls fail at once for this long instead of
+/// trying again: qBittorrent bans an address after five failed logins.
+pub const LOGIN_RETRY_COOLDOWN: Duration = Duration::from_secs(60);
+
+/// What a caller can do about a failed call.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum QbittorrentError {
+    /// Bad credentials, a banned address, or an API key qBittorrent refused.
+    #[error("qBittorrent refused torrentql's credentials{0}")]
+    Unauthorized(&'static str),
+    /// Connection refused, reset or timed out; a 502/503/504.
+    #[error("qBittorrent is unavailable: {0}")]
+    Unavailable(String),
+    /// A single-torrent endpoint answered 404.
+    #[error("qBittorrent has no such torrent")]
+    NotFound,
+    /// qBittorrent understood the request and refused it (`Fails.`, 400,
+    /// 409, 415).
+    #[error("qBittorrent refused the request: {0}")]
+    Rejected(String),
+    /// Anything else: an unexpected status or an answer we cannot decode.
+    #[error("unexpected answer from qBittorrent: {0}")]
+    Other(String),
+}
+
+type Result<T, E = QbittorrentError> = std::result::Result<T, E>;
+
+/// How torrentql proves itself to qBittorrent.
+#[derive(Clone)]
+pub enum Credentials {
+    /// `auth/login` with a username and password; the session cookie is
+    /// then sent with every call.
+    Password {
+        username: String,
+        password: SecretString,
+    },
+    /// `Authorization: Bearer <key>` on every call (qBittorrent 5.2+).
+    ApiKey(SecretString),
+}
+
+/// A torrent to add.
+#[derive(Debug, Clone)]
+pub struct AddTorrent {
+    pub source: AddSource,
+    /// Absolute path as qBittorrent sees it; its default when `None`.
+    pub save_path: Option<String>,
+    /// Created by qBittorrent when it does not exist.
+    pub category: Option<String>,
+    /// Added paused (4.x) or stopped (5.x).
+    pub paused: bool,
+    /// The name qBittorrent shows instead of the torrent's own.
+    pub rename: Option<String>,
+}
+
+/// What the torrent is added from. Only magnets torrentql built or
+/// validated, never user text: `urls` also accepts paths on qBittorrent's
+/// machine.
+#[derive(Debug, Clone)]
+pub enum AddSource {
+    Magnets(Vec<Magnet>),
+    File(TorrentFile),
+}
+
+/// The session qBittorrent gave us.
+#[derive(Clone)]
+struct Session {
+    /// `NAME=value` of the session cookie; `None` with an API key or when
+    /// qBittorrent skips authentication for this address.
+    cookie: Option<SecretString>,
+    /// Read once per session: decides pause/resume versus stop/start.
+    api_version: ApiVersion,
+    /// Tells a caller whose call was refused with this session whether
+    /// another caller has already logged in again.
+    id: u64,
+}
+
+#[derive(Default)]
+struct SessionSlot {
+    current: Option<Session>,
+    next_id: u64,
+    /// When the last login was refused; no new attempt until the cooldown.
+    refused_at: Option<Instant>,
+}
+
+/// A client for one qBittorrent instance.
+pub struct QbittorrentClient {
+    http: reqwest::Client,
+    /// Ends with `/`, so endpoint paths join under it (qBittorrent may sit
+    /// under a reverse proxy's sub-path).
+    base_url: Url,
+    credentials: Credentials,
+    /// Held across a login so that concurrent callers wait for one login
+    /// instead of each starting their own.
+    session: Mutex<SessionSlot>,
+}
+
+impl QbittorrentClient {
+    /// A client for the WebUI at `base_url`; `timeout` bounds every call.
+    pub fn new(base_url: &Url, credentials: Credentials, timeout: Duration) -> Result<Self> {
+        let mut base_url = base_url.clone();
+        if !base_url.path().ends_with('/') {
+            base_url.set_path(&format!("{}/", base_url.path()));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(timeout)
+            // Never follow a redirect to a host the session cookie was not
+            // meant for.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("torrentql/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|error| QbittorrentError::Other(error.without_url().to_string()))?;
+        Ok(Self {
+            http,
+            base_url,
+            credentials,
+            session: Mutex::new(SessionSlot::default()),
+        })
+    }
+
+    /// The WebUI address this client talks to.
+    pub fn base_url(&self) -> &Url {
+        &self.base_url
+    }
+
+    /// Logs in (if not logged in yet) and returns the WebAPI version.
+    pub async fn api_version(&self) -> Result<ApiVersion> {
+        Ok(self.session().await?.api_version)
+    }
+
+    /// Forgets the session, as if qBittorrent had expired it. The next call
+    /// logs in again.
+    pub async fn forget_session(&self) {
+        self.session.lock().await.current = None;
+    }
+
+    /// qBittorrent's own version, e.g. `v5.1.0`.
+    pub async fn app_version(&self) -> Result<String> {
+        let response = self
+            .call(Method::GET, "app/version", |request| request)
+            .await?;
+        Ok(text(response).await?.trim().to_owned())
+    }
+
+    /// The default save path from qBittorrent's preferences.
+    pub async fn default_save_path(&self) -> Result<String> {
+        #[derive(serde::Deserialize)]
+        struct Preferences {
+            save_path: String,
+        }
+        let response = self
+            .call(Method::GET, "app/preferences", |request| request)
+            .await?;
+        Ok(json::<Preferences>(response).await?.save_path)
+    }
+
+    /// `torrents/info`. Unknown hashes in `hashes` are silently left out
+    /// by qBittorrent.
+    pub async fn torrents(
+        &self,
+        filter: TorrentFilter,
+        category: Option<&str>,
+        hashes: Option<&[InfoHash]>,
+    ) -> Result<Vec<Torrent>> {
+        let api = self.api_version().await?;
+        let mut query = vec![("filter", filter.as_query(api).to_owned())];
+        if let Some(category) = category {
+            query.push(("category", category.to_owned()));
+        }
+        if let Some(hashes) = hashes {
+            query.push(("hashes", join_hashes(hashes)));
+        }
+        let response = self
+            .call(Method::GET, "torrents/info", |request| {
+                request.query(&query)
+            })
+            .await?;
+        json(response).await
+    }
+
+    /// One torrent, or `None` when qBittorrent does not list it.
+    pub async fn torrent(&self, hash: InfoHash) -> Result<Option<Torrent>> {
+        let mut torrents = self
+            .torrents(TorrentFilter::All, None, Some(&[hash]))
+            .await?;
+        Ok(torrents
+            .iter()
+            .position(|torrent| torrent.hash == hash)
+            .map(|index| torrents.swap_remove(index)))
+    }
+
+    /// The files of a torrent; empty until a magnet's metadata arrives.
+    pub async fn files(&self, hash: InfoHash) -> Result<Vec<TorrentContent>> {
+        let query = [("hash", hash.to_string())];
+        let response = self
+            .call(Method::GET, "torrents/files", |request| {
+                request.query(&query)
+            })
+            .await?;
+        json(response).await
+    }
+
+    /// `torrents/add`. `Ok(())` means qBittorrent accepted the request; the
+    /// torrent shows up in `torrents/info` a moment later. A duplicate is
+    /// [`QbittorrentError::Rejected`].
+    pub async fn add(&self, torrent: &AddTorrent) -> Result<()> {
+        let api = self.api_version().await?;
+        let response = self
+            .call(Method::POST, "torrents/add", |request| {
+                request.multipart(add_form(torrent, api))
+            })
+            .await?;
+        let body = text(response).await?;
+        let refused = || {
+            QbittorrentError::Rejected(
+                "qBittorrent did not add the torrent (it may already be there)".to_owned(),
+            )
+        };
+        match body.trim() {
+            "Ok." | "" => Ok(()),
+            "Fails." => Err(refused()),
+            // 5.2+ answers with counts instead of `Ok.`/`Fails.`.
+            json_body if json_body.starts_with('{') => {
+                #[derive(serde::Deserialize)]
+                struct Counts {
+                    #[serde(default)]
+                    success_count: u64,
+                    #[serde(default)]
+                    pending_count: u64,
+                }
+                let counts: Counts = serde_json::from_str(json_body).map_err(|error| {
+                    QbittorrentError::Other(format!("torrents/add answered invalid JSON: {error}"))
+                })?;
+                if counts.success_count + counts.pending_count > 0 {
+                    Ok(())
+                } else {
+                    Err(refused())
+                }
+            }
+            other => Err(QbittorrentError::Other(format!(
+                "torrents/add answered {:?}",
+                other.chars().take(100).collect::<String>()
+            ))),
+        }
+    }
+
+    /// Pauses (4.x) or stops (5.x) torrents. Unknown hashes are ignored by
+    /// qBittorrent.
+    pub async fn pause(&self, hashes: &[InfoHash]) -> Result<()> {
+        let endpoint = if self.api_version().await?.uses_start_stop() {
+            "torrents/stop"
+        } else {
+            "torrents/pause"
+        };
+        self.post_form(endpoint, &[("hashes", join_hashes(hashes))])
+            .await
+    }
+
+    /// Resumes (4.x) or starts (5.x) torrents.
+    pub async fn resume(&self, hashes: &[InfoHash]) -> Result<()> {
+        let endpoint = if self.api_version().await?.uses_start_stop() {
+            "torrents/start"
+        } else {
+            "torrents/resume"
+        };
+        self.post_form(endpoint, &[("hashes", join_hashes(hashes))])
+            .await
+    }
+
+    /// Removes torrents, and their data when `delete_files` is set.
+    pub async fn delete(&self, hashes: &[InfoHash], delete_files: bool) -> Result<()> {
+        self.post_form(
+            "torrents/delete",
+            &[
+                ("hashes", join_hashes(hashes)),
+                ("deleteFiles", delete_files.to_string()),
+            ],
+        )
+        .await
+    }
+
+    /// Sets the category; a category that does not exist is refused (409).
+    pub async fn set_category(&self, hashes: &[InfoHash], category: &str) -> Result<()> {
+        self.post_form(
+            "torrents/setCategory",
+            &[
+                ("hashes", join_hashes(hashes)),
+                ("category", category.to_owned()),
+            ],
+        )
+        .await
+    }
+
+    /// Creates a category; one that exists already is refused (409).
+    pub async fn create_category(&self, name: &str, save_path: Option<&str>) -> Result<()> {
+        self.post_form(
+            "torrents/createCategory",
+            &[
+                ("category", name.to_owned()),
+                ("savePath", save_path.unwrap_or_default().to_owned()),
+            ],
+        )
+        .await
+    }
+
+    /// Every category, by name.
+    pub async fn categories(&self) -> Result<Vec<Category>> {
+        let response = self
+            .call(Method::GET, "torrents/categories", |request| request)
+            .await?;
+        let by_name: std::collections::HashMap<String, Category> = json(response).await?;
+        let mut categories: Vec<Category> = by_name.into_values().collect();
+        categories.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(categories)
+    }
+
+    /// What changed since `rid` (0 for everything).
+    pub async fn sync_maindata(&self, rid: i64) -> Result<MainData> {
+        let query = [("rid", rid.to_string())];
+        let response = self
+            .call(Method::GET, "sync/maindata", |request| {
+                request.query(&query)
+            })
+            .await?;
+        json(response).await
+    }
+
+    /// Tells qBittorrent about peers for torrents it already lists (a hash
+    /// it does not list yet is silently ignored).
+    pub async fn add_peers(&self, hashes: &[InfoHash], peers: &[SocketAddr]) -> Result<()> {
+        let peers = peers
+            .iter()
+            .map(SocketAddr::to_string)
+            .collect::<Vec<_>>()
+            .join("|");
+        self.post_form(
+            "torrents/addPeers",
+            &[("hashes", join_hashes(hashes)), ("peers", peers)],
+        )
+        .await
+    }
+
+    async fn post_form(&self, endpoint: &str, form: &[(&str, String)]) -> Result<()> {
+        self.call(Method::POST, endpoint, |request| request.form(form))
+            .await
+            .map(drop)
+    }
+
+    /// Sends one call with the session, logging in first if needed and
+    /// once more if qBittorrent answers 403, then checks the status.
+    async fn call(
+        &self,
+        method: Method,
+        endpoint: &str,
+        build: impl Fn(RequestBuilder) -> RequestBuilder,
+    ) -> Result<Response> {
+        let session = self.session().await?;
+        let response = self.send(&method, endpoint, &session, &build).await?;
+        if response.status() == StatusCode::FORBIDDEN
+            && matches!(self.credentials, Credentials::Password { .. })
+        {
+            tracing::debug!(endpoint, "qBittorrent answered 403; logging in again");
+            let session = self.renew_session(session.id).await?;
+            let response = self.send(&method, endpoint, &session, &build).await?;
+            return check_status(response).await;
+        }
+        check_status(response).await
+    }
+
+    async fn send(
+        &self,
+        method: &Method,
+        endpoint: &str,
+        session: &Session,
+        build: &impl Fn(RequestBuilder) -> RequestBuilder,
+    ) -> Result<Response> {
+        let mut request = build(self.http.request(method.clone(), self.endpoint(endpoint)));
+        request = self.authenticate(request, session.cookie.as_ref());
+        request.send().await.map_err(transport_error)
+    }
+
+    fn endpoint(&self, endpoint: &str) -> Url {
+        self.base_url
+            .join("api/v2/")
+            .and_then(|api| api.join(endpoint))
+            .expect("endpoint paths are static and valid")
+    }
+
+    fn authenticate(
+        &self,
+        request: RequestBuilder,
+        cookie: Option<&SecretString>,
+    ) -> RequestBuilder {
+        match (&self.credentials, cookie) {
+            (Credentials::ApiKey(key), _) => request.header(
+                AUTHORIZATION,
+                sensitive(&format!("Bearer {}", key.expose_secret())),
+            ),
+            (Credentials::Password { .. }, Some(cookie)) => {
+                request.header(COOKIE, sensitive(cookie.expose_secret()))
+            }
+            (Credentials::Password { .. }, None) => request,
+        }
+    }
+
+    async fn session(&self) -> Result<Session> {
+        let mut slot = self.session.lock().await;
+        if let Some(session) = &slot.current {
+            return Ok(session.clone());
+        }
+        self.login(&mut slot).await
+    }
+
+    /// Logs in again unless another caller already replaced the session
+    /// `stale_id`.
+    async fn renew_session(&self, stale_id: u64) -> Result<Session> {
+        let mut slot = self.session.lock().await;
+        match &slot.current {
+            Some(session) if session.id != stale_id => Ok(session.clone()),
+            _ => {
+                slot.current = None;
+                self.login(&mut slot).await
+            }
+        }
+    }
+
+    async fn login(&self, slot: &mut SessionSlot) -> Result<Session> {
+        if let Some(refused_at) = slot.refused_at
+            && refused_at.elapsed() < LOGIN_RETRY_COOLDOWN
+        {
+            return Err(QbittorrentError::Unauthorized(
+                " (the last login failed less than a minute ago; not trying again yet)",
+            ));
+        }
+        let cookie = match &self.credentials {
+            Credentials::ApiKey(_) => None,
+            Credentials::Password { username, password } => {
+                match self.password_login(username, password).await {
+                    Err(QbittorrentError::Unauthorized(why)) => {
+                        slot.refused_at = Some(Instant::now());
+                        tracing::warn!("qBittorrent refused the login{why}");
+                        return Err(QbittorrentError::Unauthorized(why));
+                    }
+                    other => other?,
+                }
+            }
+        };
+        slot.refused_at = None;
+        let response = self
+            .authenticate(
+                self.http.get(self.endpoint("app/webapiVersion")),
+                cookie.as_ref(),
+            )
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let response = check_status(response).await?;
+        let body = text(response).await?;
+        let api_version = ApiVersion::parse(&body).ok_or_else(|| {
+            QbittorrentError::Other(format!("webapiVersion answered {:?}", body.trim()))
+        })?;
+        slot.next_id += 1;
+        let session = Session {
+            cookie,
+            api_version,
+            id: slot.next_id,
+        };
+        tracing::info!(api_version = %api_version, "logged in to qBittorrent");
+        slot.current = Some(session.clone());
+        Ok(session)
+    }
+
+    /// `auth/login`: 200 `Ok.` (before 5.2) or 204 (5.2+) is success; 200
+    /// `Fails.` or 401 is bad credentials; 403 is a banned address.
+    async fn password_login(
+        &self,
+        username: &str,
+        password: &SecretString,
+    ) -> Result<Option<SecretString>> {
+        let form = [
+            ("username", username),
+            ("password", password.expose_secret()),
+        ];
+        let response = self
+            .http
+            .post(self.endpoint("auth/login"))
+            .form(&form)
+            .send()
+            .await
+            .map_err(transport_error)?;
+        let status = response.status();
+        let cookie = session_cookie(&response);
+        match status {
+            StatusCode::FORBIDDEN => {
+                return Err(QbittorrentError::Unauthorized(
+                    " (this address is banned after too many failed logins)",
+                ));
+            }
+            StatusCode::UNAUTHORIZED => {
+                return Err(QbittorrentError::Unauthorized(
+                    " (wrong username or password)",
+                ));
+            }
+            _ => {}
+        }
+        let response = check_status(response).await?;
+        match text(response).await?.trim() {
+            "Ok." | "" => Ok(cookie),
+            "Fails." => Err(QbittorrentError::Unauthorized(
+                " (wrong username or password)",
+            )),
+            other => Err(QbittorrentError::Other(format!(
+                "auth/login answered {other:?}"
+            ))),
+        }
+    }
+}
+
+/// The first cookie qBittorrent sets at login, whatever its name.
+fn session_cookie(response: &Response) -> Option<SecretString> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .filter_map(|value| value.split(';').next())
+        .map(str::trim)
+        .find(|pair| pair.contains('=') && !pair.ends_with('='))
+        .map(|pair| SecretString::from(pair.to_owned()))
+}
+
+/// A header value marked sensitive, so HTTP-level debug logs never show it.
+fn sensitive(value: &str) -> HeaderValue {
+    let mut header = HeaderValue::from_str(value).unwrap_or_else(|_| HeaderValue::from_static(""));
+    header.set_sensitive(true);
+    header
+}
+
+fn add_form(torrent: &AddTorrent, api: ApiVersion) -> reqwest::multipart::Form {
+    use reqwest::multipart::{Form, Part};
+
+    let mut form = match &torrent.source {
+        AddSource::Magnets(magnets) => Form::new().text(
+            "urls",
+            magnets
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+        AddSource::File(file) => Form::new().part(
+            "torrents",
+            Part::bytes(file.bytes().to_vec())
+                .file_name(format!("{}.torrent", file.info_hash()))
+                .mime_str("application/x-bittorrent")
+                .expect("static MIME type is valid"),
+        ),
+    };
+    if let Some(save_path) = &torrent.save_path {
+        form = form.text("savepath", save_path.clone());
+    }
+    if let Some(category) = &torrent.category {
+        form = form.text("category", category.clone());
+    }
+    if let Some(rename) = &torrent.rename {
+        form = form.text("rename", rename.clone());
+    }
+    // 5.x ignores `paused` and 4.x ignores `stopped`; both are harmless.
+    let paused = torrent.paused.to_string();
+    form = form.text("paused", paused.clone()).text("stopped", paused);
+    if api.uses_start_stop() {
+        form = form.text("addToTopOfQueue", "false");
+    }
+    form
+}
+
+fn join_hashes(hashes: &[InfoHash]) -> String {
+    hashes
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+/// Describes a transport failure without the URL reqwest puts in its text.
+fn transport_error(error: reqwest::Error) -> QbittorrentError {
+    let why = if error.is_timeout() {
+        "the request timed out".to_owned()
+    } else if error.is_connect() {
+        "could not connect".to_owned()
+    } else {
+        format!("connection failed ({})", root_cause(&error))
+    };
+    QbittorrentError::Unavailable(why)
+}
+
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = error;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    cause.to_string()
+}
+
+async fn check_status(response: Response) -> Result<Response> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let body = response.text().await.unwrap_or_default();
+    let detail = body.trim().chars().take(200).collect::<String>();
+    Err(match status {
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+            QbittorrentError::Unauthorized(" (403/401 even after logging in)")
+        }
+        StatusCode::NOT_FOUND => QbittorrentError::NotFound,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            QbittorrentError::Rejected("not a valid torrent file".to_owned())
+        }
+        StatusCode::BAD_REQUEST | StatusCode::CONFLICT => {
+            QbittorrentError::Rejected(if detail.is_empty() {
+                status.to_string()
+            } else {
+                detail
+            })
+        }
+        StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => {
+            QbittorrentError::Unavailable(format!("answered {status}"))
+        }
+        _ => QbittorrentError::Other(format!("answered {status}")),
+    })
+}
+
+async fn text(response: Response) -> Result<String> {
+    response.text().await.map_err(transport_error)
+}
+
+async fn json<T: serde::de::DeserializeOwned>(response: Response) -> Result<T> {
+    let bytes = response.bytes().await.map_err(transport_error)?;
+    serde_json::from_slice(&bytes)
+        .map_err(|error| QbittorrentError::Other(format!("invalid JSON: {error}")))
+}

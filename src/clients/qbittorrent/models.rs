@@ -1,0 +1,439 @@
+//! qBittorrent's JSON objects, typed, with its sentinel values decoded.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer};
+
+use crate::torrent::InfoHash;
+
+/// qBittorrent reports an unknown ETA as 8,640,000 seconds (100 days).
+const ETA_UNKNOWN: i64 = 8_640_000;
+
+/// A torrent as `torrents/info` (or a full `sync/maindata` entry) reports it.
+///
+/// Fields added or renamed across versions default to empty rather than
+/// failing the whole list.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Torrent {
+    #[serde(deserialize_with = "deserialize_info_hash")]
+    pub hash: InfoHash,
+    #[serde(default)]
+    pub name: String,
+    /// Bytes selected for download.
+    #[serde(default)]
+    pub size: i64,
+    /// Bytes of all files, selected or not.
+    #[serde(default)]
+    pub total_size: i64,
+    /// 0.0 to 1.0.
+    #[serde(default)]
+    pub progress: f64,
+    /// Bytes per second.
+    #[serde(default)]
+    pub dlspeed: i64,
+    /// Bytes per second.
+    #[serde(default)]
+    pub upspeed: i64,
+    #[serde(default)]
+    pub downloaded: i64,
+    #[serde(default)]
+    pub uploaded: i64,
+    #[serde(default)]
+    pub amount_left: i64,
+    /// Seconds; see [`Torrent::eta`].
+    #[serde(default = "eta_unknown")]
+    pub eta: i64,
+    /// qBittorrent's state name; see [`Torrent::state`].
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub category: String,
+    /// Comma-separated; see [`Torrent::tags`].
+    #[serde(default)]
+    pub tags: String,
+    #[serde(default)]
+    pub save_path: String,
+    #[serde(default)]
+    pub content_path: String,
+    /// Unix seconds; 0 (4.x) or -1 (5.x) when unknown.
+    #[serde(default)]
+    pub added_on: i64,
+    /// Unix seconds; 0 (4.x) or -1 (5.x) until complete.
+    #[serde(default)]
+    pub completion_on: i64,
+    #[serde(default)]
+    pub ratio: f64,
+    /// Seeds connected to.
+    #[serde(default)]
+    pub num_seeds: i64,
+    /// Leechers connected to.
+    #[serde(default)]
+    pub num_leechs: i64,
+    /// Seeds in the swarm, as trackers report them.
+    #[serde(default)]
+    pub num_complete: i64,
+    /// Leechers in the swarm, as trackers report them.
+    #[serde(default)]
+    pub num_incomplete: i64,
+    #[serde(default)]
+    pub magnet_uri: String,
+}
+
+fn eta_unknown() -> i64 {
+    ETA_UNKNOWN
+}
+
+impl Torrent {
+    /// Our state, mapped from qBittorrent's open set of state names.
+    pub fn state(&self) -> TorrentState {
+        TorrentState::from_qbittorrent(&self.state)
+    }
+
+    /// Seconds until complete; `None` when qBittorrent does not know.
+    pub fn eta(&self) -> Option<i64> {
+        (0..ETA_UNKNOWN).contains(&self.eta).then_some(self.eta)
+    }
+
+    /// The tags, split and trimmed.
+    pub fn tags(&self) -> Vec<String> {
+        self.tags
+            .split(',')
+            .map(str::trim)
+            .filter(|tag| !tag.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    pub fn added_at(&self) -> Option<DateTime<Utc>> {
+        timestamp(self.added_on)
+    }
+
+    pub fn completed_at(&self) -> Option<DateTime<Utc>> {
+        timestamp(self.completion_on)
+    }
+}
+
+/// qBittorrent writes "never" as 0 (4.x) or -1 (5.x).
+fn timestamp(seconds: i64) -> Option<DateTime<Utc>> {
+    (seconds > 0)
+        .then(|| DateTime::from_timestamp(seconds, 0))
+        .flatten()
+}
+
+fn deserialize_info_hash<'de, D: Deserializer<'de>>(deserializer: D) -> Result<InfoHash, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    text.parse().map_err(serde::de::Error::custom)
+}
+
+/// What a torrent is doing, across qBittorrent 4.x and 5.x.
+///
+/// qBittorrent's state names are an open set (5.0 renamed `paused*` to
+/// `stopped*`); anything not listed here maps to [`TorrentState::Unknown`]
+/// and the raw name stays available on [`Torrent::state`](field@Torrent::state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TorrentState {
+    /// `downloading`
+    Downloading,
+    /// `forcedDL`: downloading, ignoring queue limits.
+    ForcedDownloading,
+    /// `metaDL`: fetching the metadata of a magnet link.
+    FetchingMetadata,
+    /// `forcedMetaDL`
+    ForcedFetchingMetadata,
+    /// `stalledDL`: downloading, but no peer is sending.
+    StalledDownloading,
+    /// `queuedDL`
+    QueuedDownloading,
+    /// `checkingDL`
+    CheckingDownloading,
+    /// `pausedDL` (4.x) or `stoppedDL` (5.x): incomplete and paused.
+    PausedDownloading,
+    /// `uploading`
+    Seeding,
+    /// `forcedUP`
+    ForcedSeeding,
+    /// `stalledUP`: complete, no peer is downloading.
+    StalledSeeding,
+    /// `queuedUP`
+    QueuedSeeding,
+    /// `checkingUP`
+    CheckingSeeding,
+    /// `pausedUP` (4.x) or `stoppedUP` (5.x): complete and paused.
+    PausedSeeding,
+    /// `checkingResumeData`: qBittorrent is starting up.
+    CheckingResumeData,
+    /// `allocating`: reserving disk space.
+    Allocating,
+    /// `moving`: files are moving to a new save path.
+    Moving,
+    /// `missingFiles`
+    MissingFiles,
+    /// `error`
+    Error,
+    /// `unknown`, or a state name this version of torrentql has not seen.
+    Unknown,
+}
+
+impl TorrentState {
+    /// Maps a qBittorrent state name; never fails.
+    pub fn from_qbittorrent(raw: &str) -> Self {
+        match raw {
+            "downloading" => Self::Downloading,
+            "forcedDL" => Self::ForcedDownloading,
+            "metaDL" => Self::FetchingMetadata,
+            "forcedMetaDL" => Self::ForcedFetchingMetadata,
+            "stalledDL" => Self::StalledDownloading,
+            "queuedDL" => Self::QueuedDownloading,
+            "checkingDL" => Self::CheckingDownloading,
+            "pausedDL" | "stoppedDL" => Self::PausedDownloading,
+            "uploading" => Self::Seeding,
+            "forcedUP" => Self::ForcedSeeding,
+            "stalledUP" => Self::StalledSeeding,
+            "queuedUP" => Self::QueuedSeeding,
+            "checkingUP" => Self::CheckingSeeding,
+            "pausedUP" | "stoppedUP" => Self::PausedSeeding,
+            "checkingResumeData" => Self::CheckingResumeData,
+            "allocating" => Self::Allocating,
+            "moving" => Self::Moving,
+            "missingFiles" => Self::MissingFiles,
+            "error" => Self::Error,
+            _ => Self::Unknown,
+        }
+    }
+
+    /// Paused (4.x) or stopped (5.x), complete or not.
+    pub fn is_paused(self) -> bool {
+        matches!(self, Self::PausedDownloading | Self::PausedSeeding)
+    }
+
+    /// Complete and serving the data (or queued or checking to do so).
+    pub fn is_seeding(self) -> bool {
+        matches!(
+            self,
+            Self::Seeding
+                | Self::ForcedSeeding
+                | Self::StalledSeeding
+                | Self::QueuedSeeding
+                | Self::CheckingSeeding
+        )
+    }
+}
+
+/// One file of a torrent, from `torrents/files`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct TorrentContent {
+    #[serde(default)]
+    pub index: i64,
+    /// Path relative to the torrent's save path.
+    pub name: String,
+    pub size: i64,
+    /// 0.0 to 1.0.
+    #[serde(default)]
+    pub progress: f64,
+    /// 0 = do not download, 1 = normal, 6 = high, 7 = maximal.
+    #[serde(default)]
+    pub priority: i64,
+}
+
+/// A category from `torrents/categories`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Category {
+    pub name: String,
+    #[serde(rename = "savePath", default)]
+    pub save_path: String,
+}
+
+/// One answer of `sync/maindata`: what changed since the given `rid`.
+///
+/// Torrent and category entries are partial objects (only the changed
+/// fields) unless `full_update` is set, so they stay as JSON maps for the
+/// caller to merge.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct MainData {
+    pub rid: i64,
+    #[serde(default)]
+    pub full_update: bool,
+    #[serde(default)]
+    pub torrents: HashMap<String, serde_json::Map<String, serde_json::Value>>,
+    #[serde(default)]
+    pub torrents_removed: Vec<String>,
+    #[serde(default)]
+    pub categories: HashMap<String, serde_json::Map<String, serde_json::Value>>,
+    #[serde(default)]
+    pub categories_removed: Vec<String>,
+    #[serde(default)]
+    pub server_state: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// The WebUI API version (`app/webapiVersion`), e.g. 2.8.19 or 2.11.4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ApiVersion {
+    pub major: u32,
+    pub minor: u32,
+    pub patch: u32,
+}
+
+impl ApiVersion {
+    /// WebAPI 2.11.0 (qBittorrent 5.0) renamed pause/resume to stop/start.
+    const START_STOP: Self = Self {
+        major: 2,
+        minor: 11,
+        patch: 0,
+    };
+
+    /// Parses "2.8.19" (a missing patch counts as 0).
+    pub fn parse(text: &str) -> Option<Self> {
+        let mut parts = text.trim().split('.').map(str::parse::<u32>);
+        let major = parts.next()?.ok()?;
+        let minor = parts.next()?.ok()?;
+        let patch = parts.next().transpose().ok()?.unwrap_or(0);
+        Some(Self {
+            major,
+            minor,
+            patch,
+        })
+    }
+
+    /// True when the API speaks of stop/start rather than pause/resume.
+    pub fn uses_start_stop(self) -> bool {
+        self >= Self::START_STOP
+    }
+}
+
+impl fmt::Display for ApiVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)
+    }
+}
+
+/// The `filter` of `torrents/info`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TorrentFilter {
+    #[default]
+    All,
+    Downloading,
+    Seeding,
+    Completed,
+    Paused,
+    Active,
+    Inactive,
+    Resumed,
+    Stalled,
+    Errored,
+}
+
+impl TorrentFilter {
+    /// The filter's name for the given API version (5.x calls paused
+    /// torrents stopped and resumed ones running).
+    pub fn as_query(self, api: ApiVersion) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Downloading => "downloading",
+            Self::Seeding => "seeding",
+            Self::Completed => "completed",
+            Self::Paused if api.uses_start_stop() => "stopped",
+            Self::Paused => "paused",
+            Self::Active => "active",
+            Self::Inactive => "inactive",
+            Self::Resumed if api.uses_start_stop() => "running",
+            Self::Resumed => "resumed",
+            Self::Stalled => "stalled",
+            Self::Errored => "errored",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn torrent(json: serde_json::Value) -> Torrent {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn maps_every_known_state_of_4_and_5() {
+        let known = [
+            "downloading",
+            "forcedDL",
+            "metaDL",
+            "forcedMetaDL",
+            "stalledDL",
+            "queuedDL",
+            "checkingDL",
+            "pausedDL",
+            "stoppedDL",
+            "uploading",
+            "forcedUP",
+            "stalledUP",
+            "queuedUP",
+            "checkingUP",
+            "pausedUP",
+            "stoppedUP",
+            "checkingResumeData",
+            "allocating",
+            "moving",
+            "missingFiles",
+            "error",
+        ];
+        for raw in known {
+            assert_ne!(
+                TorrentState::from_qbittorrent(raw),
+                TorrentState::Unknown,
+                "{raw}"
+            );
+        }
+        assert_eq!(
+            TorrentState::from_qbittorrent("stoppedDL"),
+            TorrentState::PausedDownloading
+        );
+        assert_eq!(
+            TorrentState::from_qbittorrent("pausedUP"),
+            TorrentState::PausedSeeding
+        );
+    }
+
+    #[test]
+    fn unseen_states_are_unknown_not_errors() {
+        let parsed = torrent(serde_json::json!({
+            "hash": "dd8255ecdc7ca55fb0bbf81323d87062db1f6d1c",
+            "state": "someFutureState",
+        }));
+        assert_eq!(parsed.state(), TorrentState::Unknown);
+        assert_eq!(parsed.state, "someFutureState");
+    }
+
+    #[test]
+    fn decodes_sentinels_of_both_versions() {
+        let v4 = torrent(serde_json::json!({
+            "hash": "dd8255ecdc7ca55fb0bbf81323d87062db1f6d1c",
+            "eta": 8640000, "added_on": 1700000000, "completion_on": 0,
+            "tags": "tv, hd,", "state": "pausedDL",
+        }));
+        assert_eq!(v4.eta(), None);
+        assert_eq!(v4.completed_at(), None);
+        assert_eq!(v4.added_at().unwrap().timestamp(), 1_700_000_000);
+        assert_eq!(v4.tags(), ["tv", "hd"]);
+
+        let v5 = torrent(serde_json::json!({
+            "hash": "dd8255ecdc7ca55fb0bbf81323d87062db1f6d1c",
+            "eta": 42, "completion_on": -1, "private": null,
+        }));
+        assert_eq!(v5.eta(), Some(42));
+        assert_eq!(v5.completed_at(), None);
+    }
+
+    #[test]
+    fn api_versions_compare_and_pick_start_stop() {
+        let old = ApiVersion::parse("2.8.19").unwrap();
+        let new = ApiVersion::parse("2.11.4").unwrap();
+        assert!(!old.uses_start_stop());
+        assert!(new.uses_start_stop());
+        assert!(ApiVersion::parse("2.11").unwrap().uses_start_stop());
+        assert_eq!(ApiVersion::parse("garbage"), None);
+        assert_eq!(TorrentFilter::Paused.as_query(old), "paused");
+        assert_eq!(TorrentFilter::Paused.as_query(new), "stopped");
+    }
+}

@@ -1,0 +1,162 @@
+//! Fetches `.torrent` files from URLs users give, into memory.
+//!
+//! qBittorrent could fetch a URL itself, but then a bad link would only
+//! fail later, inside qBittorrent, with no hash known up front. Fetching
+//! here lets torrentql hash the file first, and lets an indexer's redirect
+//! to a `magnet:` link (Prowlarr answers 301 like this) take the magnet
+//! route instead.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use reqwest::StatusCode;
+use reqwest::header::LOCATION;
+use url::Url;
+
+/// Total time for one fetch, redirects included.
+pub const FETCH_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Redirects followed before giving up.
+pub const MAX_REDIRECTS: usize = 5;
+
+/// Why a URL gave no torrent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TorrentUrlError {
+    /// Not an `http`/`https` URL (or a redirect to one), e.g. `file:`.
+    #[error("only http and https URLs can be fetched (and redirects to magnet links)")]
+    UnsupportedScheme,
+    #[error("the URL is not valid: {0}")]
+    InvalidUrl(String),
+    #[error("more than {MAX_REDIRECTS} redirects")]
+    TooManyRedirects,
+    #[error("the download is larger than {0} bytes")]
+    TooLarge(usize),
+    /// The server answered with an error status.
+    #[error("the server answered {0}")]
+    Status(StatusCode),
+    /// Could not connect, or timed out.
+    #[error("could not fetch the URL: {0}")]
+    Unreachable(String),
+}
+
+/// What a URL led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    /// A redirect to this `magnet:` link (not yet validated).
+    Magnet(String),
+    /// The body, at most the size limit.
+    Body(Vec<u8>),
+}
+
+/// Fetches user-given URLs, following redirects by hand so that every hop
+/// is checked.
+pub struct TorrentUrlClient {
+    http: reqwest::Client,
+    max_bytes: usize,
+}
+
+impl TorrentUrlClient {
+    /// A client that refuses bodies larger than `max_bytes`.
+    pub fn new(max_bytes: usize) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(FETCH_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("torrentql/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("a client with these settings always builds");
+        Self { http, max_bytes }
+    }
+
+    /// Fetches `url`, following at most [`MAX_REDIRECTS`] redirects.
+    pub async fn fetch(&self, url: &str) -> Result<Fetched, TorrentUrlError> {
+        let mut url = parse_http_url(url)?;
+        for _ in 0..=MAX_REDIRECTS {
+            let response = self
+                .http
+                .get(url.clone())
+                .send()
+                .await
+                .map_err(unreachable)?;
+            let status = response.status();
+            if status.is_redirection() {
+                let location = response
+                    .headers()
+                    .get(LOCATION)
+                    .and_then(|value| value.to_str().ok())
+                    .ok_or(TorrentUrlError::Status(status))?;
+                if location
+                    .get(..7)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("magnet:"))
+                {
+                    return Ok(Fetched::Magnet(location.to_owned()));
+                }
+                let next = url
+                    .join(location)
+                    .map_err(|error| TorrentUrlError::InvalidUrl(error.to_string()))?;
+                url = parse_http_url(next.as_str())?;
+                continue;
+            }
+            if !status.is_success() {
+                return Err(TorrentUrlError::Status(status));
+            }
+            if response
+                .content_length()
+                .is_some_and(|length| length > self.max_bytes as u64)
+            {
+                return Err(TorrentUrlError::TooLarge(self.max_bytes));
+            }
+            let mut body = Vec::new();
+            let mut chunks = response.bytes_stream();
+            while let Some(chunk) = chunks.next().await {
+                let chunk = chunk.map_err(unreachable)?;
+                if body.len() + chunk.len() > self.max_bytes {
+                    return Err(TorrentUrlError::TooLarge(self.max_bytes));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            return Ok(Fetched::Body(body));
+        }
+        Err(TorrentUrlError::TooManyRedirects)
+    }
+}
+
+fn parse_http_url(text: &str) -> Result<Url, TorrentUrlError> {
+    let url =
+        Url::parse(text.trim()).map_err(|error| TorrentUrlError::InvalidUrl(error.to_string()))?;
+    match url.scheme() {
+        "http" | "https" => Ok(url),
+        _ => Err(TorrentUrlError::UnsupportedScheme),
+    }
+}
+
+/// Describes a transport failure without echoing the URL.
+fn unreachable(error: reqwest::Error) -> TorrentUrlError {
+    TorrentUrlError::Unreachable(if error.is_timeout() {
+        "timed out".to_owned()
+    } else if error.is_connect() {
+        "could not connect".to_owned()
+    } else {
+        "connection failed".to_owned()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn refuses_schemes_other_than_http_before_connecting() {
+        let client = TorrentUrlClient::new(1024);
+        for url in ["file:///etc/passwd", "ftp://example/x.torrent", "data:,x"] {
+            assert_eq!(
+                client.fetch(url).await,
+                Err(TorrentUrlError::UnsupportedScheme),
+                "{url}"
+            );
+        }
+        assert!(matches!(
+            client.fetch("not a url").await,
+            Err(TorrentUrlError::InvalidUrl(_))
+        ));
+    }
+}

@@ -1,0 +1,426 @@
+//! Torrents in qBittorrent: list, add, pause, resume, delete, categorise.
+//!
+//! The hash of every torrent is known before qBittorrent is asked to add
+//! it, so callers get it back at once and "not found", "duplicate" and
+//! "never showed up" are all decided here, not guessed from qBittorrent's
+//! terse answers (multi-hash endpoints silently ignore unknown hashes).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::OnceCell;
+use tokio::time::{Instant, sleep};
+
+use super::ServiceError;
+use super::save_path;
+use crate::clients::qbittorrent::{
+    AddSource, AddTorrent, QbittorrentClient, QbittorrentError, Torrent, TorrentContent,
+    TorrentFilter,
+};
+use crate::clients::torrent_url::{Fetched, TorrentUrlClient};
+use crate::torrent::{InfoHash, MAX_TORRENT_FILE_BYTES, Magnet, TorrentFile};
+
+/// How long an added torrent may take to show up in `torrents/info`
+/// (measured: 10 to 100 ms; a busy qBittorrent can take seconds).
+pub const LISTED_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a refused add is given to show up anyway, which is what a
+/// concurrent add of the same torrent looks like.
+const RACED_ADD_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// How long pause, resume and set-category wait to see their effect.
+pub const STATE_CHANGE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// First delay of every wait; each next one doubles.
+const FIRST_POLL_DELAY: Duration = Duration::from_millis(100);
+
+/// Longest name accepted for a torrent or category.
+const MAX_NAME_CHARS: usize = 255;
+
+/// Where a torrent to add comes from, as the user sent it.
+#[derive(Debug, Clone)]
+pub enum TorrentSource {
+    Magnet(String),
+    InfoHash(String),
+    /// An `http(s)` URL of a `.torrent` file, or one redirecting to a magnet.
+    Url(String),
+    /// The bytes of a `.torrent` file.
+    File(Vec<u8>),
+}
+
+/// A request to add a torrent.
+#[derive(Debug, Clone)]
+pub struct AddRequest {
+    pub source: TorrentSource,
+    /// Shown instead of the torrent's own name.
+    pub name: Option<String>,
+    pub save_path: Option<String>,
+    pub category: Option<String>,
+    pub paused: bool,
+}
+
+/// The torrent an add produced, or found already there.
+#[derive(Debug, Clone)]
+pub struct AddOutcome {
+    pub hash: InfoHash,
+    /// True when qBittorrent already had the torrent and nothing was added.
+    pub duplicate: bool,
+    pub torrent: Torrent,
+}
+
+/// The torrent use-cases, on one qBittorrent.
+pub struct TorrentService {
+    qbittorrent: Arc<QbittorrentClient>,
+    urls: TorrentUrlClient,
+    /// From the config; when empty, qBittorrent's default save path is the
+    /// one root, read once.
+    configured_roots: Vec<PathBuf>,
+    default_root: OnceCell<PathBuf>,
+    /// Appended to magnets built from a bare info hash.
+    trackers: Vec<String>,
+}
+
+impl TorrentService {
+    pub fn new(
+        qbittorrent: Arc<QbittorrentClient>,
+        allowed_save_roots: Vec<PathBuf>,
+        trackers: Vec<String>,
+    ) -> Self {
+        Self {
+            qbittorrent,
+            urls: TorrentUrlClient::new(MAX_TORRENT_FILE_BYTES),
+            configured_roots: allowed_save_roots,
+            default_root: OnceCell::new(),
+            trackers,
+        }
+    }
+
+    /// The qBittorrent client, for callers that need connection details.
+    pub fn qbittorrent(&self) -> &Arc<QbittorrentClient> {
+        &self.qbittorrent
+    }
+
+    /// Torrents matching `filter`, `category` and (when given) `hashes`.
+    pub async fn list(
+        &self,
+        filter: TorrentFilter,
+        category: Option<&str>,
+        hashes: Option<&[InfoHash]>,
+    ) -> Result<Vec<Torrent>, ServiceError> {
+        if hashes.is_some_and(<[InfoHash]>::is_empty) {
+            return Ok(Vec::new());
+        }
+        Ok(self.qbittorrent.torrents(filter, category, hashes).await?)
+    }
+
+    /// One torrent, or `None`.
+    pub async fn get(&self, hash: InfoHash) -> Result<Option<Torrent>, ServiceError> {
+        Ok(self.qbittorrent.torrent(hash).await?)
+    }
+
+    /// The files of a torrent (empty until a magnet's metadata arrives).
+    pub async fn files(&self, hash: InfoHash) -> Result<Vec<TorrentContent>, ServiceError> {
+        self.qbittorrent
+            .files(hash)
+            .await
+            .map_err(|error| not_found_as(error, hash))
+    }
+
+    /// Adds a torrent and returns it once qBittorrent lists it. Nothing is
+    /// left behind when the add fails.
+    pub async fn add(&self, request: AddRequest) -> Result<AddOutcome, ServiceError> {
+        let name = clean_name(request.name.as_deref(), "name")?;
+        let category = clean_category(request.category.as_deref())?;
+        let save_path = match request.save_path.as_deref() {
+            Some(path) => Some(self.check_save_path(path).await?),
+            None => None,
+        };
+        let source = self.resolve(request.source, name.as_deref()).await?;
+        let hash = match &source {
+            AddSource::Magnets(magnets) => magnets[0].info_hash(),
+            AddSource::File(file) => file.info_hash(),
+        };
+
+        if let Some(existing) = self.qbittorrent.torrent(hash).await? {
+            return Ok(AddOutcome {
+                hash,
+                duplicate: true,
+                torrent: existing,
+            });
+        }
+
+        let add = AddTorrent {
+            source,
+            save_path: save_path.map(|path| path.to_string_lossy().into_owned()),
+            category,
+            paused: request.paused,
+            rename: name,
+        };
+        match self.qbittorrent.add(&add).await {
+            Ok(()) => {}
+            Err(QbittorrentError::Rejected(why)) => {
+                return match self.wait_until_listed(hash, RACED_ADD_TIMEOUT).await? {
+                    Some(torrent) => Ok(AddOutcome {
+                        hash,
+                        duplicate: true,
+                        torrent,
+                    }),
+                    None => Err(QbittorrentError::Rejected(why).into()),
+                };
+            }
+            Err(error) => {
+                // The add may have landed before the connection failed.
+                self.remove_quietly(hash).await;
+                return Err(error.into());
+            }
+        }
+
+        match self.wait_until_listed(hash, LISTED_TIMEOUT).await? {
+            Some(torrent) => {
+                tracing::info!(%hash, name = %torrent.name, "torrent added");
+                Ok(AddOutcome {
+                    hash,
+                    duplicate: false,
+                    torrent,
+                })
+            }
+            None => {
+                self.remove_quietly(hash).await;
+                Err(ServiceError::NotListed(LISTED_TIMEOUT))
+            }
+        }
+    }
+
+    /// Pauses (stops) a torrent and returns it once qBittorrent shows it
+    /// paused, or as it is after [`STATE_CHANGE_TIMEOUT`].
+    pub async fn pause(&self, hash: InfoHash) -> Result<Torrent, ServiceError> {
+        self.require(hash).await?;
+        self.qbittorrent.pause(&[hash]).await?;
+        self.wait_for(hash, |torrent| torrent.state().is_paused())
+            .await
+    }
+
+    /// Resumes (starts) a torrent.
+    pub async fn resume(&self, hash: InfoHash) -> Result<Torrent, ServiceError> {
+        self.require(hash).await?;
+        self.qbittorrent.resume(&[hash]).await?;
+        self.wait_for(hash, |torrent| !torrent.state().is_paused())
+            .await
+    }
+
+    /// Removes a torrent (and its data with `delete_files`) and waits until
+    /// qBittorrent no longer lists it.
+    pub async fn delete(&self, hash: InfoHash, delete_files: bool) -> Result<(), ServiceError> {
+        self.require(hash).await?;
+        self.qbittorrent.delete(&[hash], delete_files).await?;
+        let deadline = Instant::now() + STATE_CHANGE_TIMEOUT;
+        let mut delay = FIRST_POLL_DELAY;
+        while self.qbittorrent.torrent(hash).await?.is_some() {
+            if Instant::now() >= deadline {
+                tracing::warn!(%hash, "qBittorrent still lists a deleted torrent");
+                break;
+            }
+            sleep(delay).await;
+            delay *= 2;
+        }
+        tracing::info!(%hash, delete_files, "torrent deleted");
+        Ok(())
+    }
+
+    /// Puts a torrent in a category, creating the category if needed; an
+    /// empty category removes it from its category.
+    pub async fn set_category(
+        &self,
+        hash: InfoHash,
+        category: &str,
+    ) -> Result<Torrent, ServiceError> {
+        let category = clean_category(Some(category))?.unwrap_or_default();
+        self.require(hash).await?;
+        if !category.is_empty() {
+            let exists = self
+                .qbittorrent
+                .categories()
+                .await?
+                .iter()
+                .any(|existing| existing.name == category);
+            if !exists {
+                match self.qbittorrent.create_category(&category, None).await {
+                    // 409: created by someone else in the meantime.
+                    Ok(()) | Err(QbittorrentError::Rejected(_)) => {}
+                    Err(error) => return Err(error.into()),
+                }
+            }
+        }
+        self.qbittorrent.set_category(&[hash], &category).await?;
+        self.wait_for(hash, |torrent| torrent.category == category)
+            .await
+    }
+
+    /// The roots save paths must lie under.
+    pub async fn allowed_save_roots(&self) -> Result<Vec<PathBuf>, ServiceError> {
+        if !self.configured_roots.is_empty() {
+            return Ok(self.configured_roots.clone());
+        }
+        let root = self
+            .default_root
+            .get_or_try_init(|| async {
+                let path = self.qbittorrent.default_save_path().await?;
+                save_path::normalize(&path).map_err(|why| {
+                    ServiceError::Qbittorrent(QbittorrentError::Other(format!(
+                        "qBittorrent's default save path is unusable: {why}"
+                    )))
+                })
+            })
+            .await?;
+        Ok(vec![root.clone()])
+    }
+
+    async fn check_save_path(&self, path: &str) -> Result<PathBuf, ServiceError> {
+        let normalized = save_path::normalize(path)
+            .map_err(|why| ServiceError::InvalidInput(format!("savePath: {why}")))?;
+        let roots = self.allowed_save_roots().await?;
+        if !save_path::is_within(&normalized, &roots) {
+            let roots = roots
+                .iter()
+                .map(|root| root.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(ServiceError::InvalidInput(format!(
+                "savePath {path:?} is outside the allowed save roots ({roots})"
+            )));
+        }
+        Ok(normalized)
+    }
+
+    /// Turns what the user sent into what qBittorrent will be sent.
+    async fn resolve(
+        &self,
+        source: TorrentSource,
+        name: Option<&str>,
+    ) -> Result<AddSource, ServiceError> {
+        Ok(match source {
+            TorrentSource::Magnet(text) => AddSource::Magnets(vec![Magnet::parse(&text)?]),
+            TorrentSource::InfoHash(text) => {
+                let hash: InfoHash = text.parse()?;
+                AddSource::Magnets(vec![Magnet::from_info_hash(hash, name, &self.trackers)])
+            }
+            TorrentSource::File(bytes) => AddSource::File(TorrentFile::parse(bytes)?),
+            TorrentSource::Url(url) => match self.urls.fetch(&url).await? {
+                Fetched::Magnet(magnet) => AddSource::Magnets(vec![Magnet::parse(&magnet)?]),
+                Fetched::Body(bytes) => AddSource::File(TorrentFile::parse(bytes)?),
+            },
+        })
+    }
+
+    async fn require(&self, hash: InfoHash) -> Result<Torrent, ServiceError> {
+        self.qbittorrent
+            .torrent(hash)
+            .await?
+            .ok_or(ServiceError::TorrentNotFound(hash))
+    }
+
+    /// Polls with doubling delays until qBittorrent lists `hash`.
+    async fn wait_until_listed(
+        &self,
+        hash: InfoHash,
+        timeout: Duration,
+    ) -> Result<Option<Torrent>, ServiceError> {
+        let deadline = Instant::now() + timeout;
+        let mut delay = FIRST_POLL_DELAY;
+        loop {
+            if let Some(torrent) = self.qbittorrent.torrent(hash).await? {
+                return Ok(Some(torrent));
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(None);
+            }
+            sleep(delay.min(deadline - now)).await;
+            delay *= 2;
+        }
+    }
+
+    /// Polls until `done` holds for the torrent, and returns it as it is
+    /// then (or after [`STATE_CHANGE_TIMEOUT`], whatever its state).
+    async fn wait_for(
+        &self,
+        hash: InfoHash,
+        done: impl Fn(&Torrent) -> bool,
+    ) -> Result<Torrent, ServiceError> {
+        let deadline = Instant::now() + STATE_CHANGE_TIMEOUT;
+        let mut delay = FIRST_POLL_DELAY;
+        loop {
+            let torrent = self.require(hash).await?;
+            let now = Instant::now();
+            if done(&torrent) || now >= deadline {
+                return Ok(torrent);
+            }
+            sleep(delay.min(deadline - now)).await;
+            delay *= 2;
+        }
+    }
+
+    /// Best-effort removal after a failed add, so no half-added torrent
+    /// stays behind.
+    async fn remove_quietly(&self, hash: InfoHash) {
+        if let Err(error) = self.qbittorrent.delete(&[hash], true).await {
+            tracing::warn!(%hash, %error, "could not clean up after a failed add");
+        }
+    }
+}
+
+fn not_found_as(error: QbittorrentError, hash: InfoHash) -> ServiceError {
+    match error {
+        QbittorrentError::NotFound => ServiceError::TorrentNotFound(hash),
+        other => other.into(),
+    }
+}
+
+/// Trims a user-given name; empty means none.
+fn clean_name(name: Option<&str>, field: &str) -> Result<Option<String>, ServiceError> {
+    let Some(name) = name.map(str::trim).filter(|name| !name.is_empty()) else {
+        return Ok(None);
+    };
+    if name.chars().any(char::is_control) || name.chars().count() > MAX_NAME_CHARS {
+        return Err(ServiceError::InvalidInput(format!(
+            "{field} must be at most {MAX_NAME_CHARS} characters with no control characters"
+        )));
+    }
+    Ok(Some(name.to_owned()))
+}
+
+/// qBittorrent's rule: `/` separates subcategories, so no leading,
+/// trailing or doubled `/`, and no `\`.
+fn clean_category(category: Option<&str>) -> Result<Option<String>, ServiceError> {
+    let Some(category) = clean_name(category, "category")? else {
+        return Ok(None);
+    };
+    if category.starts_with('/')
+        || category.ends_with('/')
+        || category.contains("//")
+        || category.contains('\\')
+    {
+        return Err(ServiceError::InvalidInput(format!(
+            "category {category:?} is not valid: `/` separates subcategories, so it cannot start or end the name or appear twice in a row, and `\\` is not allowed"
+        )));
+    }
+    Ok(Some(category))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn categories_follow_qbittorrent_rules() {
+        assert_eq!(
+            clean_category(Some(" movies/4k ")).unwrap().as_deref(),
+            Some("movies/4k")
+        );
+        assert_eq!(clean_category(Some("  ")).unwrap(), None);
+        for bad in ["/movies", "movies/", "a//b", "a\\b", "a\nb"] {
+            assert!(clean_category(Some(bad)).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! `.torrent` files: size limit, bencode and info-dictionary checks, info hash.
+
+use lava_torrent::bencode::BencodeElem;
+use lava_torrent::torrent::v1::Torrent;
+
+use super::{Error, InfoHash};
+
+/// Largest `.torrent` accepted. Real ones are kilobytes; even a torrent of
+/// hundreds of thousands of files stays well under this.
+pub const MAX_TORRENT_FILE_BYTES: usize = 8 * 1024 * 1024;
+
+/// A parsed, validated `.torrent` file and its raw bytes (what qBittorrent
+/// is sent, unchanged).
+#[derive(Clone)]
+pub struct TorrentFile {
+    bytes: Vec<u8>,
+    info_hash: InfoHash,
+    name: String,
+    total_size: i64,
+    private: bool,
+}
+
+impl TorrentFile {
+    /// Checks and hashes `.torrent` bytes.
+    pub fn parse(bytes: Vec<u8>) -> Result<Self, Error> {
+        if bytes.len() > MAX_TORRENT_FILE_BYTES {
+            return Err(Error::TooLarge {
+                size: bytes.len(),
+                limit: MAX_TORRENT_FILE_BYTES,
+            });
+        }
+        // lava_torrent folds "not bencode" and "no info" into one error
+        // kind; check the outer structure first so each gets its own message.
+        let root = BencodeElem::from_bytes(&bytes).map_err(|_| Error::NotBencode)?;
+        match root.as_slice() {
+            [] => return Err(Error::NotBencode),
+            [BencodeElem::Dictionary(dict)] if dict.contains_key("info") => {}
+            [BencodeElem::RawDictionary(dict)] if dict.contains_key(b"info".as_slice()) => {}
+            _ => return Err(Error::NoInfoDictionary),
+        }
+        let torrent = Torrent::read_from_bytes(&bytes)
+            .map_err(|error| Error::MalformedTorrent(error.to_string()))?;
+        let info_hash = torrent
+            .info_hash()
+            .parse()
+            .map_err(|_| Error::MalformedTorrent("unexpected info hash".to_owned()))?;
+        Ok(Self {
+            info_hash,
+            name: torrent.name.clone(),
+            total_size: torrent.length,
+            private: torrent.is_private(),
+            bytes,
+        })
+    }
+
+    /// The v1 info hash (SHA-1 of the bencoded info dictionary).
+    pub fn info_hash(&self) -> InfoHash {
+        self.info_hash
+    }
+
+    /// The torrent's own name (`info.name`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Sum of the sizes of all files, in bytes.
+    pub fn total_size(&self) -> i64 {
+        self.total_size
+    }
+
+    /// Whether the torrent is private (peers only from its trackers).
+    pub fn is_private(&self) -> bool {
+        self.private
+    }
+
+    /// The file as received.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl std::fmt::Debug for TorrentFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TorrentFile")
+            .field("info_hash", &self.info_hash)
+            .field("name", &self.name)
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A minimal single-file torrent, bencoded by hand so the expected hash
+    /// can be checked independently of lava_torrent.
+    fn sample() -> (Vec<u8>, &'static str) {
+        let mut info = b"d6:lengthi5e4:name5:hello12:piece lengthi16384e6:pieces20:".to_vec();
+        info.extend_from_slice(&[0xff; 20]);
+        info.push(b'e');
+        let mut bytes = b"d8:announce21:http://t.example/anno4:info".to_vec();
+        bytes.extend_from_slice(&info);
+        bytes.push(b'e');
+        // SHA-1 of `info`, computed with Python's hashlib.
+        (bytes, "c34b1aef6eac5ecb5e89635abbb96f2e7505c1b0")
+    }
+
+    #[test]
+    fn parses_name_size_and_hash() {
+        let (bytes, expected_hash) = sample();
+        let torrent = TorrentFile::parse(bytes).unwrap();
+        assert_eq!(torrent.info_hash().to_string(), expected_hash);
+        assert_eq!(torrent.name(), "hello");
+        assert_eq!(torrent.total_size(), 5);
+        assert!(!torrent.is_private());
+    }
+
+    #[test]
+    fn rejects_bytes_that_are_not_bencode() {
+        assert_eq!(
+            TorrentFile::parse(b"<html>not a torrent</html>".to_vec()).unwrap_err(),
+            Error::NotBencode
+        );
+        assert_eq!(
+            TorrentFile::parse(Vec::new()).unwrap_err(),
+            Error::NotBencode
+        );
+    }
+
+    #[test]
+    fn rejects_bencode_without_an_info_dictionary() {
+        assert_eq!(
+            TorrentFile::parse(b"d8:announce3:abce".to_vec()).unwrap_err(),
+            Error::NoInfoDictionary
+        );
+        assert_eq!(
+            TorrentFile::parse(b"li1ei2ee".to_vec()).unwrap_err(),
+            Error::NoInfoDictionary
+        );
+    }
+
+    #[test]
+    fn rejects_an_info_dictionary_missing_required_keys() {
+        assert!(matches!(
+            TorrentFile::parse(b"d4:infod4:name1:xee".to_vec()).unwrap_err(),
+            Error::MalformedTorrent(_)
+        ));
+    }
+
+    #[test]
+    fn rejects_oversized_input_before_parsing() {
+        let error = TorrentFile::parse(vec![b'd'; MAX_TORRENT_FILE_BYTES + 1]).unwrap_err();
+        assert!(matches!(error, Error::TooLarge { .. }));
+    }
+}
