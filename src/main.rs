@@ -70,7 +70,10 @@ fn init_tracing() {
     let filter = EnvFilter::try_from_env("TORRENTQL_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 async fn run_server(config: Config) -> anyhow::Result<()> {

@@ -13,12 +13,13 @@ pub async fn liveness() -> &'static str {
     "ok"
 }
 
-/// 200 when qBittorrent accepts a login, 503 with the reason otherwise.
+/// 200 when qBittorrent answers an authenticated call now, 503 with the
+/// reason otherwise.
 pub async fn readiness(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    match state.torrents.qbittorrent().api_version().await {
+    match state.torrents.qbittorrent().app_version().await {
         Ok(version) => (
             StatusCode::OK,
-            Json(json!({ "ready": true, "qbittorrent": { "webapiVersion": version.to_string() } })),
+            Json(json!({ "ready": true, "qbittorrent": { "version": version } })),
         ),
         Err(error) => (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -1,0 +1,200 @@
+//! The `torrentql` binary: `check-config`, and `serve` with no qBittorrent
+//! configured, which runs a managed qbittorrent-nox.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::qbittorrent::Version;
+use torrentql::managed::profile::free_port;
+
+fn torrentql(config_dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_torrentql"));
+    command
+        .current_dir(config_dir)
+        .env_remove("TORRENTQL_CONFIG")
+        .env("TORRENTQL_LOG", "info");
+    command
+}
+
+#[test]
+fn check_config_lists_every_problem_and_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("torrentql.toml"),
+        "[server]\nlisten = \"everywhere\"\n[qbittorrent]\nurl = \"http://127.0.0.1:1\"\ntimeout = \"forever\"\n",
+    )
+    .unwrap();
+    let output = torrentql(dir.path()).arg("check-config").output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for key in [
+        "server.listen",
+        "qbittorrent.timeout",
+        "qbittorrent.password",
+    ] {
+        assert!(stderr.contains(key), "{key} missing from:\n{stderr}");
+    }
+}
+
+#[test]
+fn check_config_prints_the_configuration_with_secrets_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("custom.toml");
+    std::fs::write(&config, "[qbittorrent]\nurl = \"http://127.0.0.1:1\"\n").unwrap();
+    let output = torrentql(dir.path())
+        .args(["--config", config.to_str().unwrap(), "check-config"])
+        .env("TORRENTQL_QBITTORRENT__PASSWORD", "s3cret-from-env")
+        .env("TORRENTQL_SERVER__LISTEN", "127.0.0.1:9123")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("127.0.0.1:9123"), "{stdout}");
+    assert!(stdout.contains("password = \"********\""), "{stdout}");
+    assert!(!stdout.contains("s3cret-from-env"));
+}
+
+#[test]
+fn check_config_refuses_a_missing_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = torrentql(dir.path())
+        .args(["--config", "nope.toml", "check-config"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("nope.toml"));
+}
+
+#[tokio::test]
+async fn serve_without_qbittorrent_url_runs_a_managed_qbittorrent() {
+    let binary = Version::under_test().binary();
+    let data_dir = tempfile::tempdir_in("/tmp").unwrap();
+    let port = free_port().unwrap();
+    let webui_port = free_port().unwrap();
+    let mut server = tokio::process::Command::from(torrentql(data_dir.path()))
+        .arg("serve")
+        .env("TORRENTQL_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+        .env("TORRENTQL_SERVER__DATA_DIR", data_dir.path())
+        .env("TORRENTQL_QBITTORRENT__MANAGED__BINARY", &binary)
+        .env("TORRENTQL_QBITTORRENT__MANAGED__ISOLATED", "true")
+        .env(
+            "TORRENTQL_QBITTORRENT__MANAGED__WEBUI_PORT",
+            webui_port.to_string(),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+
+    let http = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let health = common::eventually("/healthz", Duration::from_secs(30), || async {
+        http.get(format!("{base}/healthz")).send().await.ok()
+    })
+    .await;
+    assert_eq!(health.status(), 200);
+    let ready = http.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["ready"], true, "{body}");
+
+    // The generated WebUI password is kept, readable only by its owner.
+    let password_file = data_dir.path().join("qbittorrent-password");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&password_file)
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    // SIGTERM stops torrentql and its qbittorrent-nox cleanly.
+    let pid = nix::unistd::Pid::from_raw(server.id().unwrap() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(20), server.wait())
+        .await
+        .expect("torrentql stops within 20 s")
+        .unwrap();
+    assert!(status.success(), "{status}");
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", webui_port)).is_err(),
+        "the managed qbittorrent-nox still listens"
+    );
+    let mut stderr = String::new();
+    use tokio::io::AsyncReadExt;
+    server
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .await
+        .unwrap();
+    let password = std::fs::read_to_string(&password_file).unwrap();
+    assert!(
+        !stderr.contains(password.trim()),
+        "the password reached the log"
+    );
+    assert!(
+        stderr.contains("managed qbittorrent-nox stopped"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn serve_restarts_a_managed_qbittorrent_that_dies() {
+    let binary = Version::under_test().binary();
+    let data_dir = tempfile::tempdir_in("/tmp").unwrap();
+    let port = free_port().unwrap();
+    let webui_port = free_port().unwrap();
+    let _server = tokio::process::Command::from(torrentql(data_dir.path()))
+        .arg("serve")
+        .env("TORRENTQL_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+        .env("TORRENTQL_SERVER__DATA_DIR", data_dir.path())
+        .env("TORRENTQL_QBITTORRENT__MANAGED__BINARY", &binary)
+        .env("TORRENTQL_QBITTORRENT__MANAGED__ISOLATED", "true")
+        .env(
+            "TORRENTQL_QBITTORRENT__MANAGED__WEBUI_PORT",
+            webui_port.to_string(),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let readyz = format!("http://127.0.0.1:{port}/readyz");
+    let ready = || async {
+        let response = http.get(&readyz).send().await.ok()?;
+        (response.status() == 200).then_some(())
+    };
+    common::eventually("ready", Duration::from_secs(30), ready).await;
+
+    let profile = data_dir.path().join("qbittorrent");
+    let output = Command::new("pkill")
+        .args(["-KILL", "-f", &format!("profile={}", profile.display())])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "no qbittorrent-nox to kill");
+    common::eventually(
+        "not ready after the kill",
+        Duration::from_secs(10),
+        || async {
+            let response = http.get(&readyz).send().await.ok()?;
+            (response.status() == 503).then_some(())
+        },
+    )
+    .await;
+    common::eventually(
+        "ready again after the restart",
+        Duration::from_secs(30),
+        ready,
+    )
+    .await;
+}

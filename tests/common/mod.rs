@@ -1,0 +1,29 @@
+//! Shared test set-up: a real qbittorrent-nox, `.torrent` files made on
+//! the spot, and small helpers. Each test binary uses what it needs.
+#![allow(dead_code)]
+
+pub mod qbittorrent;
+pub mod torrents;
+
+use std::future::Future;
+use std::time::Duration;
+
+/// Polls `check` every 50 ms until it returns `Some`, or panics after
+/// `timeout` with `what`.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

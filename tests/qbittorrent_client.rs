@@ -1,0 +1,193 @@
+//! The qBittorrent client against a real qbittorrent-nox: sessions, the
+//! version split, and incremental sync.
+
+mod common;
+
+use std::time::Duration;
+
+use common::qbittorrent::{Options, Qbittorrent, USERNAME, Version};
+use common::torrents::random_magnet;
+use secrecy::SecretString;
+use torrentql::clients::qbittorrent::{
+    AddSource, AddTorrent, Credentials, QbittorrentError, TorrentFilter,
+};
+use torrentql::torrent::Magnet;
+
+fn paused_magnet_add(magnet: &str) -> AddTorrent {
+    AddTorrent {
+        source: AddSource::Magnets(vec![Magnet::parse(magnet).unwrap()]),
+        save_path: None,
+        category: None,
+        paused: true,
+        rename: None,
+    }
+}
+
+#[tokio::test]
+async fn login_with_good_credentials_reads_the_api_version() {
+    let qbittorrent = Qbittorrent::shared();
+    let version = qbittorrent.client().api_version().await.unwrap();
+    match qbittorrent.version {
+        Version::V4_5 => assert!(!version.uses_start_stop(), "{version}"),
+        Version::V5_1 => assert!(version.uses_start_stop(), "{version}"),
+    }
+}
+
+#[tokio::test]
+async fn login_with_bad_credentials_is_unauthorized_and_not_retried() {
+    let qbittorrent = Qbittorrent::shared();
+    let client = qbittorrent.client_with(Credentials::Password {
+        username: USERNAME.to_owned(),
+        password: SecretString::from("wrong password"),
+    });
+    let error = client.api_version().await.unwrap_err();
+    assert!(
+        matches!(error, QbittorrentError::Unauthorized(_)),
+        "{error}"
+    );
+    // A second call fails at once, without another login attempt.
+    let started = std::time::Instant::now();
+    let error = client
+        .torrents(TorrentFilter::All, None, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, QbittorrentError::Unauthorized(_)),
+        "{error}"
+    );
+    assert!(started.elapsed() < Duration::from_millis(50));
+    assert!(!error.to_string().contains("wrong password"));
+}
+
+#[tokio::test]
+async fn session_lost_to_a_restart_is_renewed_transparently() {
+    let qbittorrent = Qbittorrent::start(Options::default()).await;
+    let client = qbittorrent.client();
+    client
+        .torrents(TorrentFilter::All, None, None)
+        .await
+        .unwrap();
+
+    // A restart on the same port invalidates the session cookie: the next
+    // call is answered 403 and the client logs in again by itself.
+    qbittorrent.restart().await;
+    let torrents = client
+        .torrents(TorrentFilter::All, None, None)
+        .await
+        .unwrap();
+    assert!(torrents.is_empty());
+}
+
+#[tokio::test]
+async fn qbittorrent_down_is_unavailable_without_leaking_the_url() {
+    let qbittorrent = Qbittorrent::start(Options::default()).await;
+    let client = qbittorrent.client();
+    qbittorrent.kill();
+    let error = client.api_version().await.unwrap_err();
+    assert!(matches!(error, QbittorrentError::Unavailable(_)), "{error}");
+    assert!(!error.to_string().contains("127.0.0.1"), "{error}");
+}
+
+#[tokio::test]
+async fn single_hash_endpoints_answer_not_found_for_unknown_hashes() {
+    let client = Qbittorrent::shared().client();
+    let (hash, _) = random_magnet("absent");
+    let error = client.files(hash).await.unwrap_err();
+    assert!(matches!(error, QbittorrentError::NotFound), "{error}");
+    assert!(client.torrent(hash).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn set_category_to_a_missing_category_is_rejected() {
+    let client = Qbittorrent::shared().client();
+    let (hash, magnet) = random_magnet("category-conflict");
+    client.add(&paused_magnet_add(&magnet)).await.unwrap();
+    common::eventually(
+        "the torrent to be listed",
+        Duration::from_secs(5),
+        || async { client.torrent(hash).await.unwrap() },
+    )
+    .await;
+    let error = client
+        .set_category(&[hash], &format!("missing-{hash}"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, QbittorrentError::Rejected(_)), "{error}");
+    client.delete(&[hash], true).await.unwrap();
+}
+
+#[tokio::test]
+async fn sync_maindata_returns_only_what_changed() {
+    let qbittorrent = Qbittorrent::start(Options::default()).await;
+    let client = qbittorrent.client();
+    let (first, first_magnet) = random_magnet("first");
+    client.add(&paused_magnet_add(&first_magnet)).await.unwrap();
+    let full = common::eventually(
+        "the first torrent in a full sync",
+        Duration::from_secs(5),
+        || async {
+            let data = client.sync_maindata(0).await.unwrap();
+            data.torrents
+                .contains_key(&first.to_string())
+                .then_some(data)
+        },
+    )
+    .await;
+    assert!(full.full_update);
+
+    // Let the first torrent settle so it has nothing left to report.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let settled = client.sync_maindata(full.rid).await.unwrap();
+
+    let (second, second_magnet) = random_magnet("second");
+    client
+        .add(&paused_magnet_add(&second_magnet))
+        .await
+        .unwrap();
+    let delta = common::eventually(
+        "the second torrent in a delta",
+        Duration::from_secs(5),
+        || async {
+            let data = client.sync_maindata(settled.rid).await.unwrap();
+            data.torrents
+                .contains_key(&second.to_string())
+                .then_some(data)
+        },
+    )
+    .await;
+    assert!(!delta.full_update);
+    assert!(
+        !delta.torrents.contains_key(&first.to_string()),
+        "the unchanged torrent was sent again: {:?}",
+        delta.torrents.keys()
+    );
+    assert!(delta.torrents[&second.to_string()].contains_key("name"));
+
+    client.delete(&[second], false).await.unwrap();
+    let removal = common::eventually("the removal in a delta", Duration::from_secs(5), || async {
+        let data = client.sync_maindata(delta.rid).await.unwrap();
+        data.torrents_removed
+            .contains(&second.to_string())
+            .then_some(data)
+    })
+    .await;
+    assert!(!removal.torrents.contains_key(&first.to_string()));
+}
+
+#[tokio::test]
+async fn add_peers_is_accepted_for_a_listed_torrent() {
+    let client = Qbittorrent::shared().client();
+    let (hash, magnet) = random_magnet("peers");
+    client.add(&paused_magnet_add(&magnet)).await.unwrap();
+    common::eventually(
+        "the torrent to be listed",
+        Duration::from_secs(5),
+        || async { client.torrent(hash).await.unwrap() },
+    )
+    .await;
+    client
+        .add_peers(&[hash], &["127.0.0.1:9".parse().unwrap()])
+        .await
+        .unwrap();
+    client.delete(&[hash], true).await.unwrap();
+}
