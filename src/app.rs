@@ -6,10 +6,13 @@ use std::sync::Arc;
 use anyhow::Context;
 use axum::Router;
 use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::auth::{Authenticator, SecretSource};
 use crate::clients::qbittorrent::{Credentials, QbittorrentClient};
-use crate::config::Config;
+use crate::config::{Config, LimitsConfig, PlaygroundConfig};
+use crate::graphql::{self, Services, TorrentqlSchema};
 use crate::http;
 use crate::managed::ManagedQbittorrent;
 use crate::services::TorrentService;
@@ -18,27 +21,46 @@ use crate::services::TorrentService;
 #[derive(Clone)]
 pub struct AppState {
     pub torrents: Arc<TorrentService>,
+    pub schema: TorrentqlSchema,
+    pub auth: Arc<Authenticator>,
+    pub limits: LimitsConfig,
+    pub playground: PlaygroundConfig,
+    /// Rendered once: it only depends on the configuration.
+    pub playground_page: Arc<String>,
 }
 
 impl AppState {
     /// State for a qBittorrent reachable through `client`.
-    pub fn new(config: &Config, client: Arc<QbittorrentClient>) -> Self {
-        let torrents = TorrentService::new(
+    pub fn new(config: &Config, client: Arc<QbittorrentClient>, auth: Authenticator) -> Self {
+        let torrents = Arc::new(TorrentService::new(
             client,
             config.qbittorrent.allowed_save_roots.clone(),
             config.qbittorrent.trackers.clone(),
+        ));
+        let schema = graphql::build(
+            Services {
+                torrents: Arc::clone(&torrents),
+            },
+            &config.limits,
+            config.auth.public_introspection,
         );
         Self {
-            torrents: Arc::new(torrents),
+            torrents,
+            schema,
+            auth: Arc::new(auth),
+            limits: config.limits.clone(),
+            playground: config.playground.clone(),
+            playground_page: Arc::new(http::render_playground(&config.playground)),
         }
     }
 }
 
 /// The application's routes.
 pub fn router(state: AppState) -> Router {
-    http::routes()
-        .with_state(state)
+    http::routes(&state)
+        .layer(RequestBodyLimitLayer::new(state.limits.max_request_bytes))
         .layer(TraceLayer::new_for_http())
+        .with_state(state)
 }
 
 /// Serves `router(state)` on `listener` until `shutdown` completes, then
@@ -58,11 +80,16 @@ pub async fn serve(
 pub struct Backend {
     pub state: AppState,
     pub managed: Option<ManagedQbittorrent>,
+    /// Whether the JWT secret was generated (then the start-up prints an
+    /// admin token).
+    pub secret_source: SecretSource,
 }
 
 impl Backend {
     /// Connects to the configured qBittorrent, or starts a managed one.
     pub async fn start(config: &Config) -> anyhow::Result<Self> {
+        let (auth, secret_source) =
+            Authenticator::from_config(&config.auth, &config.server.data_dir)?;
         let qbittorrent = &config.qbittorrent;
         let (url, credentials, managed) = match &qbittorrent.url {
             Some(url) => {
@@ -90,8 +117,9 @@ impl Backend {
         let client = QbittorrentClient::new(&url, credentials, qbittorrent.timeout)
             .context("cannot build the qBittorrent client")?;
         Ok(Self {
-            state: AppState::new(config, Arc::new(client)),
+            state: AppState::new(config, Arc::new(client), auth),
             managed,
+            secret_source,
         })
     }
 

@@ -32,6 +32,74 @@ pub struct ConfigError {
 pub struct Config {
     pub server: ServerConfig,
     pub qbittorrent: QbittorrentConfig,
+    pub auth: AuthConfig,
+    pub limits: LimitsConfig,
+    pub playground: PlaygroundConfig,
+}
+
+/// How tokens are verified (and issued).
+#[derive(Debug, Clone, Serialize)]
+pub struct AuthConfig {
+    /// HS256/384/512 secret, at least 32 bytes; verifies and issues tokens.
+    #[serde(serialize_with = "masked")]
+    pub jwt_secret: Option<SecretString>,
+    /// PEM public key for tokens issued elsewhere (RS*, PS*, ES*, EdDSA).
+    pub public_key_file: Option<PathBuf>,
+    /// The only algorithm accepted.
+    pub algorithm: jsonwebtoken::Algorithm,
+    /// Required `iss`, when set.
+    pub issuer: Option<String>,
+    /// Required `aud`, when set.
+    pub audience: Option<String>,
+    /// Lifetime of tokens torrentql issues.
+    #[serde(with = "humantime_serde")]
+    pub token_ttl: Duration,
+    /// Allow schema introspection without a token.
+    pub public_introspection: bool,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            jwt_secret: None,
+            public_key_file: None,
+            algorithm: jsonwebtoken::Algorithm::HS256,
+            issuer: None,
+            audience: None,
+            token_ttl: Duration::from_secs(12 * 3600),
+            public_introspection: false,
+        }
+    }
+}
+
+/// Bounds on what one request may cost.
+#[derive(Debug, Clone, Serialize)]
+pub struct LimitsConfig {
+    /// Deepest selection nesting accepted.
+    pub max_depth: usize,
+    /// Highest query complexity (one point per field) accepted.
+    pub max_complexity: usize,
+    /// Largest request body, uploads included.
+    pub max_request_bytes: usize,
+    /// Largest `.torrent` upload.
+    pub max_upload_bytes: usize,
+    /// Most operations in one batch request.
+    pub max_batch: usize,
+    /// Longest a request may run.
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+}
+
+/// The GraphiQL page served on `GET /graphql`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlaygroundConfig {
+    pub enabled: bool,
+    /// Where the page loads GraphiQL, React and ReactDOM from: an npm CDN
+    /// base URL (`<base>/<package>@<version>/<file>`).
+    pub asset_base_url: String,
+    /// A local `node_modules` directory with graphiql, react and react-dom
+    /// installed; when set, torrentql serves the assets itself (offline).
+    pub assets_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -114,10 +182,14 @@ impl Config {
     }
 }
 
+/// `TORRENTQL_<SECTION>__<KEY>` variables. Every key lives in a section,
+/// so variables without `__` (`TORRENTQL_CONFIG`, `TORRENTQL_LOG`) are not
+/// configuration and are left alone, while a misspelt sectioned one is
+/// reported like a misspelt key in the file.
 fn environment() -> Env {
     Env::prefixed("TORRENTQL_")
+        .filter(|key| key.as_str().contains("__"))
         .split("__")
-        .ignore(&["config", "log"])
 }
 
 fn masked<S: Serializer>(secret: &Option<SecretString>, serializer: S) -> Result<S::Ok, S::Error> {
@@ -179,6 +251,86 @@ mod lenient {
 struct RawConfig {
     server: RawServer,
     qbittorrent: RawQbittorrent,
+    auth: RawAuth,
+    limits: RawLimits,
+    playground: RawPlayground,
+}
+
+#[derive(Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawAuth {
+    #[serde(deserialize_with = "lenient::optional_secret")]
+    jwt_secret: Option<SecretString>,
+    #[serde(deserialize_with = "lenient::optional_string")]
+    public_key_file: Option<String>,
+    #[serde(deserialize_with = "lenient::string")]
+    algorithm: String,
+    #[serde(deserialize_with = "lenient::optional_string")]
+    issuer: Option<String>,
+    #[serde(deserialize_with = "lenient::optional_string")]
+    audience: Option<String>,
+    #[serde(deserialize_with = "lenient::string")]
+    token_ttl: String,
+    public_introspection: bool,
+}
+
+impl Default for RawAuth {
+    fn default() -> Self {
+        Self {
+            jwt_secret: None,
+            public_key_file: None,
+            algorithm: "HS256".to_owned(),
+            issuer: None,
+            audience: None,
+            token_ttl: "12h".to_owned(),
+            public_introspection: false,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawLimits {
+    max_depth: usize,
+    max_complexity: usize,
+    max_request_bytes: usize,
+    max_upload_bytes: usize,
+    max_batch: usize,
+    #[serde(deserialize_with = "lenient::string")]
+    request_timeout: String,
+}
+
+impl Default for RawLimits {
+    fn default() -> Self {
+        Self {
+            max_depth: 15,
+            max_complexity: 1000,
+            max_request_bytes: 10 * 1024 * 1024,
+            max_upload_bytes: crate::torrent::MAX_TORRENT_FILE_BYTES,
+            max_batch: 10,
+            request_timeout: "60s".to_owned(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawPlayground {
+    enabled: bool,
+    #[serde(deserialize_with = "lenient::string")]
+    asset_base_url: String,
+    #[serde(deserialize_with = "lenient::optional_string")]
+    assets_dir: Option<String>,
+}
+
+impl Default for RawPlayground {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            asset_base_url: "https://cdn.jsdelivr.net/npm".to_owned(),
+            assets_dir: None,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -340,8 +492,19 @@ impl RawConfig {
             problems.add("qbittorrent.managed.binary", "must not be empty");
         }
 
-        match (listen, data_dir, timeout) {
-            (Some(listen), Some(data_dir), Some(timeout)) if problems.0.is_empty() => Ok(Config {
+        let auth = self.auth.validate(&mut problems);
+        let limits = self.limits.validate(&mut problems);
+        let playground = self.playground.validate(&mut problems);
+
+        match (listen, data_dir, timeout, auth, limits, playground) {
+            (
+                Some(listen),
+                Some(data_dir),
+                Some(timeout),
+                Some(auth),
+                Some(limits),
+                Some(playground),
+            ) if problems.0.is_empty() => Ok(Config {
                 server: ServerConfig { listen, data_dir },
                 qbittorrent: QbittorrentConfig {
                     url,
@@ -357,11 +520,147 @@ impl RawConfig {
                         webui_port: qbittorrent.managed.webui_port,
                     },
                 },
+                auth,
+                limits,
+                playground,
             }),
             _ => Err(ConfigError {
                 problems: problems.0,
             }),
         }
+    }
+}
+
+impl RawAuth {
+    fn validate(self, problems: &mut Problems) -> Option<AuthConfig> {
+        let algorithm = problems.check(
+            "auth.algorithm",
+            self.algorithm.trim().parse::<jsonwebtoken::Algorithm>().map_err(|_| {
+                format!("{:?} is not one of HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, EdDSA", self.algorithm)
+            }),
+        );
+        let symmetric = matches!(
+            algorithm,
+            Some(
+                jsonwebtoken::Algorithm::HS256
+                    | jsonwebtoken::Algorithm::HS384
+                    | jsonwebtoken::Algorithm::HS512
+            )
+        );
+        let public_key_file = self
+            .public_key_file
+            .filter(|path| !path.trim().is_empty())
+            .map(PathBuf::from);
+        if let Some(secret) = &self.jwt_secret {
+            use secrecy::ExposeSecret;
+            if secret.expose_secret().len() < 32 {
+                problems.add("auth.jwt_secret", "must be at least 32 bytes");
+            }
+            if !symmetric && algorithm.is_some() {
+                problems.add(
+                    "auth.jwt_secret",
+                    "needs auth.algorithm HS256, HS384 or HS512",
+                );
+            }
+        }
+        match (&self.jwt_secret, &public_key_file) {
+            (Some(_), Some(_)) => {
+                problems.add("auth", "set either jwt_secret or public_key_file, not both")
+            }
+            (None, Some(_)) if symmetric => problems.add(
+                "auth.public_key_file",
+                "needs an asymmetric auth.algorithm (RS256, ES256, EdDSA, ...)",
+            ),
+            (None, None) if !symmetric && algorithm.is_some() => problems.add(
+                "auth.algorithm",
+                "an asymmetric algorithm needs auth.public_key_file",
+            ),
+            _ => {}
+        }
+        let token_ttl = problems.check(
+            "auth.token_ttl",
+            parse_duration(&self.token_ttl, Duration::from_secs(365 * 24 * 3600)),
+        );
+        Some(AuthConfig {
+            jwt_secret: self.jwt_secret,
+            public_key_file,
+            algorithm: algorithm?,
+            issuer: self.issuer.filter(|issuer| !issuer.trim().is_empty()),
+            audience: self.audience.filter(|audience| !audience.trim().is_empty()),
+            token_ttl: token_ttl?,
+            public_introspection: self.public_introspection,
+        })
+    }
+}
+
+impl RawLimits {
+    fn validate(self, problems: &mut Problems) -> Option<LimitsConfig> {
+        for (key, value) in [
+            ("limits.max_depth", self.max_depth),
+            ("limits.max_complexity", self.max_complexity),
+            ("limits.max_request_bytes", self.max_request_bytes),
+            ("limits.max_upload_bytes", self.max_upload_bytes),
+            ("limits.max_batch", self.max_batch),
+        ] {
+            if value == 0 {
+                problems.add(key, "must be at least 1");
+            }
+        }
+        if self.max_upload_bytes > self.max_request_bytes {
+            problems.add(
+                "limits.max_upload_bytes",
+                "must not exceed limits.max_request_bytes",
+            );
+        }
+        let request_timeout = problems.check(
+            "limits.request_timeout",
+            parse_duration(&self.request_timeout, Duration::from_secs(3600)),
+        )?;
+        Some(LimitsConfig {
+            max_depth: self.max_depth,
+            max_complexity: self.max_complexity,
+            max_request_bytes: self.max_request_bytes,
+            max_upload_bytes: self.max_upload_bytes,
+            max_batch: self.max_batch,
+            request_timeout,
+        })
+    }
+}
+
+impl RawPlayground {
+    fn validate(self, problems: &mut Problems) -> Option<PlaygroundConfig> {
+        let base = self.asset_base_url.trim().trim_end_matches('/').to_owned();
+        let base_is_valid = base.starts_with('/')
+            || Url::parse(&base).is_ok_and(|url| matches!(url.scheme(), "http" | "https"));
+        if !base_is_valid {
+            problems.add(
+                "playground.asset_base_url",
+                format!(
+                    "{:?} is neither an http(s) URL nor an absolute path",
+                    self.asset_base_url
+                ),
+            );
+        }
+        let assets_dir = self
+            .assets_dir
+            .filter(|dir| !dir.trim().is_empty())
+            .map(PathBuf::from);
+        if let Some(dir) = &assets_dir
+            && !dir.join("graphiql").is_dir()
+        {
+            problems.add(
+                "playground.assets_dir",
+                format!(
+                    "{} has no graphiql package (npm install graphiql react react-dom there)",
+                    dir.display()
+                ),
+            );
+        }
+        Some(PlaygroundConfig {
+            enabled: self.enabled,
+            asset_base_url: base,
+            assets_dir,
+        })
     }
 }
 
@@ -390,12 +689,20 @@ fn parse_base_url(text: &str) -> Result<Url, String> {
 }
 
 fn parse_timeout(text: &str) -> Result<Duration, String> {
-    let timeout = humantime::parse_duration(text.trim())
+    parse_duration(text, Duration::from_secs(600))
+}
+
+/// A humantime duration (`"10s"`, `"12h"`), above zero and at most `max`.
+fn parse_duration(text: &str, max: Duration) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(text.trim())
         .map_err(|_| format!("{text:?} is not a duration like \"10s\" or \"1m\""))?;
-    if timeout.is_zero() || timeout > Duration::from_secs(600) {
-        return Err(format!("{text:?} must be between 1ms and 10m"));
+    if duration.is_zero() || duration > max {
+        return Err(format!(
+            "{text:?} must be above zero and at most {}",
+            humantime::format_duration(max)
+        ));
     }
-    Ok(timeout)
+    Ok(duration)
 }
 
 #[cfg(test)]
@@ -415,6 +722,13 @@ mod tests {
             config.qbittorrent.managed.binary,
             Path::new("qbittorrent-nox")
         );
+    }
+
+    #[test]
+    fn example_file_is_valid_and_matches_the_defaults() {
+        let example = Config::from_toml(include_str!("../torrentql.example.toml")).unwrap();
+        let defaults = Config::from_toml("").unwrap();
+        assert_eq!(example.to_masked_toml(), defaults.to_masked_toml());
     }
 
     #[test]
@@ -472,6 +786,10 @@ mod tests {
     }
 
     #[test]
+    #[allow(
+        clippy::result_large_err,
+        reason = "figment's Jail API fixes the error type"
+    )]
     fn environment_overrides_the_file() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(
@@ -481,6 +799,7 @@ mod tests {
             jail.set_env("TORRENTQL_SERVER__LISTEN", "127.0.0.1:9999");
             jail.set_env("TORRENTQL_QBITTORRENT__PASSWORD", "12345");
             jail.set_env("TORRENTQL_QBITTORRENT__MANAGED__ISOLATED", "true");
+            jail.set_env("TORRENTQL_SOMETHING_ELSE", "not configuration");
             let config = Config::load(None).map_err(|error| error.to_string())?;
             assert_eq!(config.server.listen.port(), 9999);
             assert!(config.qbittorrent.managed.isolated);

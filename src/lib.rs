@@ -5,17 +5,24 @@
 //!
 //! - [`config`]: the one typed configuration, loaded and validated at start-up.
 //! - [`app`]: shared state, the router, and running the server.
-//! - [`http`]: axum handlers (health checks).
+//! - [`error`]: `AppError`, the one error users see, with `extensions.code`.
+//! - [`auth`]: JWT claims, verification and issuing.
+//! - [`http`]: axum handlers: `/graphql` (API and playground), health checks.
+//! - [`graphql`]: the schema: roots, guards, one module per domain.
 //! - [`services`]: the use-cases every endpoint calls (torrents, save paths).
 //! - [`clients`]: one typed client per upstream (qBittorrent, `.torrent` URLs).
 //! - [`torrent`]: info hashes, magnet links and `.torrent` files; pure code.
 //! - [`managed`]: a qbittorrent-nox of our own when none is configured.
 //!
-//! Dependencies point one way: `http` -> `services` -> `clients` / `torrent`.
+//! Dependencies point one way: `http` -> `graphql` -> `services` ->
+//! `clients` / `torrent`.
 
 pub mod app;
+pub mod auth;
 pub mod clients;
 pub mod config;
+pub mod error;
+pub mod graphql;
 pub mod http;
 pub mod managed;
 pub mod services;

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use torrentql::app::{Backend, serve};
+use torrentql::auth::{ADMIN_ROLE, Authenticator, SecretSource};
 use torrentql::config::Config;
 use tracing_subscriber::EnvFilter;
 
@@ -28,10 +29,28 @@ enum Command {
     /// Load and validate the configuration, print it with secrets masked,
     /// and exit non-zero listing every problem.
     CheckConfig,
+    /// Print the GraphQL schema (SDL).
+    Schema,
+    /// Mint a token signed with the configured (or generated) secret.
+    Token {
+        /// Who the token is for (its `sub`).
+        #[arg(long)]
+        subject: String,
+        /// How long it is valid, e.g. 12h or 30d. Default: auth.token_ttl.
+        #[arg(long, value_parser = humantime::parse_duration)]
+        ttl: Option<std::time::Duration>,
+        /// A role to grant; repeat for several. Default: admin.
+        #[arg(long = "role", value_name = "ROLE")]
+        roles: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Schema = cli.command {
+        print!("{}", torrentql::graphql::sdl());
+        return ExitCode::SUCCESS;
+    }
     let config = match Config::load(cli.config.as_deref()) {
         Ok(config) => config,
         Err(error) => {
@@ -44,6 +63,30 @@ fn main() -> ExitCode {
             println!("# configuration is valid; secrets are masked\n");
             print!("{}", config.to_masked_toml());
             ExitCode::SUCCESS
+        }
+        Command::Schema => unreachable!("handled before loading the configuration"),
+        Command::Token {
+            subject,
+            ttl,
+            roles,
+        } => {
+            let roles = if roles.is_empty() {
+                vec![ADMIN_ROLE.to_owned()]
+            } else {
+                roles
+            };
+            let issued = Authenticator::from_config(&config.auth, &config.server.data_dir)
+                .and_then(|(auth, _)| auth.issue(&subject, &roles, ttl));
+            match issued {
+                Ok((token, _)) => {
+                    println!("{token}");
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("cannot mint a token: {error:#}");
+                    ExitCode::FAILURE
+                }
+            }
         }
         Command::Serve => {
             init_tracing();
@@ -86,9 +129,24 @@ async fn run_server(config: Config) -> anyhow::Result<()> {
         qbittorrent = %backend.state.torrents.qbittorrent().base_url(),
         "torrentql is listening"
     );
+    let address = listener.local_addr()?;
+    if backend.secret_source == SecretSource::Generated {
+        print_welcome(&backend, address)?;
+    }
     serve(listener, backend.state.clone(), shutdown_signal()).await?;
     tracing::info!("shutting down");
     backend.stop().await;
+    Ok(())
+}
+
+/// With a generated secret nobody has a token yet: print one, on stdout
+/// (never into the log), with the playground's address.
+fn print_welcome(backend: &Backend, address: std::net::SocketAddr) -> anyhow::Result<()> {
+    let auth = &backend.state.auth;
+    let (token, expires_at) = auth.issue("admin", &[ADMIN_ROLE.to_owned()], None)?;
+    println!(
+        "\ntorrentql is ready.\n  Playground:  http://{address}/graphql\n  Admin token: {token}\n  (valid until {expires_at}; `torrentql token --subject NAME` mints more)\n"
+    );
     Ok(())
 }
 

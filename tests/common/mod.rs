@@ -2,6 +2,8 @@
 //! the spot, and small helpers. Each test binary uses what it needs.
 #![allow(dead_code)]
 
+pub mod app;
+pub mod proxy;
 pub mod qbittorrent;
 pub mod torrents;
 

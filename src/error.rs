@@ -1,0 +1,106 @@
+//! `AppError`: the only error users see. Every variant maps to one
+//! `extensions.code`; messages are written for people and never carry an
+//! upstream URL, cookie or stack trace. Internals are logged once, here,
+//! where they are turned into what the user sees.
+
+use crate::clients::qbittorrent::QbittorrentError;
+use crate::clients::torrent_url::TorrentUrlError;
+use crate::services::ServiceError;
+
+/// An error as the API reports it.
+///
+/// Deliberately not `Display`: async-graphql converts any `Display` error
+/// into a bare message, and every error must carry its code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppError {
+    /// `BAD_USER_INPUT`: the request is wrong and the user can fix it.
+    BadUserInput(String),
+    /// `UNAUTHENTICATED`: no valid token.
+    Unauthenticated(String),
+    /// `FORBIDDEN`: a valid token without the admin role.
+    Forbidden(String),
+    /// `NOT_FOUND`: no torrent with that hash, or the like.
+    NotFound(String),
+    /// `UPSTREAM_UNAVAILABLE`: qBittorrent (or another upstream) is down,
+    /// timing out, or refusing torrentql's credentials.
+    UpstreamUnavailable(String),
+    /// `UPSTREAM_REJECTED`: the upstream understood and refused.
+    UpstreamRejected(String),
+    /// `INTERNAL`: a bug or an unexpected answer; details are in the log.
+    Internal,
+}
+
+impl AppError {
+    /// The `extensions.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadUserInput(_) => "BAD_USER_INPUT",
+            Self::Unauthenticated(_) => "UNAUTHENTICATED",
+            Self::Forbidden(_) => "FORBIDDEN",
+            Self::NotFound(_) => "NOT_FOUND",
+            Self::UpstreamUnavailable(_) => "UPSTREAM_UNAVAILABLE",
+            Self::UpstreamRejected(_) => "UPSTREAM_REJECTED",
+            Self::Internal => "INTERNAL",
+        }
+    }
+
+    /// The message shown to the user.
+    pub fn message(&self) -> &str {
+        match self {
+            Self::BadUserInput(message)
+            | Self::Unauthenticated(message)
+            | Self::Forbidden(message)
+            | Self::NotFound(message)
+            | Self::UpstreamUnavailable(message)
+            | Self::UpstreamRejected(message) => message,
+            Self::Internal => "internal error; the server log has the details",
+        }
+    }
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(error: AppError) -> Self {
+        use async_graphql::ErrorExtensions;
+        async_graphql::Error::new(error.message())
+            .extend_with(|_, extensions| extensions.set("code", error.code()))
+    }
+}
+
+impl From<QbittorrentError> for AppError {
+    fn from(error: QbittorrentError) -> Self {
+        match &error {
+            QbittorrentError::Unauthorized(_) | QbittorrentError::Unavailable(_) => {
+                tracing::warn!(%error, "qBittorrent call failed");
+                Self::UpstreamUnavailable(error.to_string())
+            }
+            QbittorrentError::NotFound => Self::NotFound(error.to_string()),
+            QbittorrentError::Rejected(_) => Self::UpstreamRejected(error.to_string()),
+            QbittorrentError::Other(_) => {
+                tracing::error!(%error, "unexpected answer from qBittorrent");
+                Self::Internal
+            }
+        }
+    }
+}
+
+impl From<ServiceError> for AppError {
+    fn from(error: ServiceError) -> Self {
+        match error {
+            ServiceError::InvalidInput(_) | ServiceError::InvalidTorrent(_) => {
+                Self::BadUserInput(error.to_string())
+            }
+            ServiceError::TorrentUrl(ref cause) => match cause {
+                TorrentUrlError::Unreachable(_) | TorrentUrlError::Status(_) => {
+                    Self::UpstreamUnavailable(error.to_string())
+                }
+                _ => Self::BadUserInput(error.to_string()),
+            },
+            ServiceError::TorrentNotFound(_) => Self::NotFound(error.to_string()),
+            ServiceError::NotListed(_) => {
+                tracing::warn!(%error, "added torrent never appeared");
+                Self::UpstreamRejected(error.to_string())
+            }
+            ServiceError::Qbittorrent(error) => error.into(),
+        }
+    }
+}

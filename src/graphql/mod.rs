@@ -1,0 +1,70 @@
+//! The GraphQL schema: roots merged from one module per domain, guards,
+//! scalars and DataLoaders. Nothing here imports axum; the HTTP layer puts
+//! the caller's [`Authentication`] into each request's data.
+
+mod guards;
+mod introspection;
+mod loaders;
+mod scalars;
+mod torrents;
+mod viewer;
+
+use std::sync::Arc;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+
+use crate::config::LimitsConfig;
+use crate::services::TorrentService;
+
+pub use crate::auth::Authentication;
+
+/// The schema type served by torrentql.
+pub type TorrentqlSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Every query root field.
+#[derive(MergedObject, Default)]
+pub struct Query(viewer::ViewerQuery, torrents::TorrentQuery);
+
+/// Every mutation root field.
+#[derive(MergedObject, Default)]
+pub struct Mutation(torrents::TorrentMutation);
+
+/// The services resolvers call.
+pub struct Services {
+    pub torrents: Arc<TorrentService>,
+}
+
+/// The schema with its services and limits. Introspection needs an admin
+/// token unless `public_introspection`.
+pub fn build(
+    services: Services,
+    limits: &LimitsConfig,
+    public_introspection: bool,
+) -> TorrentqlSchema {
+    let files = DataLoader::new(
+        loaders::FilesLoader {
+            torrents: Arc::clone(&services.torrents),
+        },
+        tokio::spawn,
+    );
+    let mut builder = builder()
+        .data(services.torrents)
+        .data(files)
+        .data(limits.clone())
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity);
+    if !public_introspection {
+        builder = builder.extension(introspection::RequireAdminForIntrospection);
+    }
+    builder.finish()
+}
+
+/// The schema's SDL, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}
+
+fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+}

@@ -1,0 +1,38 @@
+//! `viewer`: who the token belongs to (the old "test admin access" check).
+
+use async_graphql::{Context, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::guards::{AdminGuard, admin_claims};
+
+/// The caller, as their token says.
+#[derive(SimpleObject)]
+pub struct Viewer {
+    /// The token's subject (`sub`).
+    pub subject: String,
+    /// The token's roles.
+    pub roles: Vec<String>,
+    /// Always true for a caller who gets this far: every field needs admin.
+    pub is_admin: bool,
+    /// When the token expires.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Default)]
+pub struct ViewerQuery;
+
+#[Object]
+impl ViewerQuery {
+    /// Who the token belongs to. Succeeds only for an admin token, so it
+    /// doubles as the access check.
+    #[graphql(guard = "AdminGuard")]
+    async fn viewer(&self, ctx: &Context<'_>) -> Result<Viewer> {
+        let claims = admin_claims(ctx)?;
+        Ok(Viewer {
+            subject: claims.sub.clone(),
+            roles: claims.roles.clone(),
+            is_admin: claims.is_admin(),
+            expires_at: claims.expires_at(),
+        })
+    }
+}

@@ -1,0 +1,94 @@
+//! `POST /graphql`: JSON and GraphQL multipart requests, single or batched.
+//!
+//! async-graphql-axum's extractor reads multipart bodies with no size limit,
+//! so the body is read here with the configured upload limit instead. The
+//! caller's `Authorization` header is verified once and passed to the
+//! schema as request data, where guards read it.
+
+use async_graphql::http::MultipartOptions;
+use async_graphql::{BatchRequest, ParseRequestError};
+use async_graphql_axum::GraphQLResponse;
+use axum::extract::{Request, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures::TryStreamExt;
+use serde_json::json;
+
+use crate::app::AppState;
+
+/// Runs a GraphQL request (or batch) and answers with its result.
+pub async fn execute(State(state): State<AppState>, request: Request) -> Response {
+    let authentication = state
+        .auth
+        .authenticate_header(header(request.headers(), AUTHORIZATION));
+    let content_type = header(request.headers(), CONTENT_TYPE).map(str::to_owned);
+    let supported = content_type.as_deref().is_some_and(|content_type| {
+        let essence = content_type.split(';').next().unwrap_or_default().trim();
+        essence.eq_ignore_ascii_case("application/json")
+            || essence.eq_ignore_ascii_case("multipart/form-data")
+    });
+    if !supported {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send Content-Type application/json, or multipart/form-data for a GraphQL multipart request with an upload",
+        );
+    }
+    let body = request
+        .into_body()
+        .into_data_stream()
+        .map_err(std::io::Error::other)
+        .into_async_read();
+    let options = MultipartOptions::default()
+        .max_file_size(state.limits.max_upload_bytes)
+        .max_num_files(1);
+    let batch = match async_graphql::http::receive_batch_body(content_type, body, options).await {
+        Ok(batch) => batch,
+        Err(error) => return request_error(&error),
+    };
+    let operations = match &batch {
+        BatchRequest::Single(_) => 1,
+        BatchRequest::Batch(requests) => requests.len(),
+    };
+    if operations > state.limits.max_batch {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "a batch may hold at most {} operations; this one has {operations}",
+                state.limits.max_batch
+            ),
+        );
+    }
+    let response = state.schema.execute_batch(batch.data(authentication)).await;
+    GraphQLResponse::from(response).into_response()
+}
+
+fn header(headers: &HeaderMap, name: axum::http::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+/// A request that could not be read as GraphQL: 400 (413 when too large),
+/// with a GraphQL-shaped error body.
+fn request_error(error: &ParseRequestError) -> Response {
+    let (status, message) = match error {
+        ParseRequestError::PayloadTooLarge => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the upload is larger than the upload limit".to_owned(),
+        ),
+        ParseRequestError::Io(error) if error.to_string().contains("length limit") => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the request body is larger than the request limit".to_owned(),
+        ),
+        other => (
+            StatusCode::BAD_REQUEST,
+            format!("not a valid GraphQL request: {other}"),
+        ),
+    };
+    error_response(status, &message)
+}
+
+fn error_response(status: StatusCode, message: &str) -> Response {
+    let body =
+        json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }] });
+    (status, axum::Json(body)).into_response()
+}

@@ -1,0 +1,159 @@
+//! `TestApp`: the real router, served in-process on 127.0.0.1, against a
+//! real qBittorrent, with helpers to send GraphQL and mint tokens.
+
+use std::net::SocketAddr;
+
+use jsonwebtoken::{EncodingKey, Header};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use torrentql::app::{Backend, serve};
+use torrentql::config::Config;
+use url::Url;
+
+use super::qbittorrent::{PASSWORD, Qbittorrent, USERNAME};
+
+/// The HS256 secret every test app verifies with.
+pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
+/// A running torrentql.
+pub struct TestApp {
+    pub address: SocketAddr,
+    pub http: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl TestApp {
+    /// torrentql in front of `qbittorrent`.
+    pub async fn start(qbittorrent: &Qbittorrent) -> Self {
+        Self::start_with(&qbittorrent.url, qbittorrent, "").await
+    }
+
+    /// torrentql talking to qBittorrent at `url` (e.g. a proxy in front of
+    /// `qbittorrent`), with extra TOML appended to the test configuration.
+    pub async fn start_with(url: &Url, qbittorrent: &Qbittorrent, extra_toml: &str) -> Self {
+        let data_dir = qbittorrent.profile_dir.join("torrentql");
+        let config = format!(
+            r#"
+            [server]
+            data_dir = "{data_dir}"
+            [qbittorrent]
+            url = "{url}"
+            username = "{USERNAME}"
+            password = "{PASSWORD}"
+            timeout = "5s"
+            [auth]
+            jwt_secret = "{JWT_SECRET}"
+            {extra_toml}
+            "#,
+            data_dir = data_dir.display(),
+        );
+        let config = Config::from_toml(&config).unwrap_or_else(|error| panic!("{error}"));
+        let backend = Backend::start(&config).await.expect("backend starts");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(serve(listener, backend.state, async move {
+            let _ = stopped.await;
+        }));
+        Self {
+            address,
+            http: reqwest::Client::new(),
+            stop: Some(stop),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+
+    /// Sends a query with an admin token and returns the JSON answer.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        self.graphql_as(Some(&admin_token()), query, variables)
+            .await
+    }
+
+    /// Sends a query with the given bearer token (or none).
+    pub async fn graphql_as(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut request = self
+            .http
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request");
+        response.json().await.expect("JSON answer")
+    }
+
+    /// A GraphQL multipart request uploading `file` as `variables.<path>`.
+    pub async fn upload(
+        &self,
+        query: &str,
+        variables: Value,
+        path: &str,
+        file: Vec<u8>,
+    ) -> reqwest::Response {
+        let operations = json!({ "query": query, "variables": variables });
+        let map = json!({ "0": [format!("variables.{path}")] });
+        let form = reqwest::multipart::Form::new()
+            .text("operations", operations.to_string())
+            .text("map", map.to_string())
+            .part(
+                "0",
+                reqwest::multipart::Part::bytes(file)
+                    .file_name("upload.torrent")
+                    .mime_str("application/x-bittorrent")
+                    .expect("mime"),
+            );
+        self.http
+            .post(self.url("/graphql"))
+            .bearer_auth(admin_token())
+            .multipart(form)
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Signs `claims` with the test secret.
+pub fn sign(claims: &Value) -> String {
+    jsonwebtoken::encode(
+        &Header::default(),
+        claims,
+        &EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+    )
+    .expect("sign")
+}
+
+/// A valid token with `roles`, expiring in an hour.
+pub fn token_with_roles(roles: &[&str]) -> String {
+    sign(&json!({ "sub": "tester", "roles": roles, "exp": chrono::Utc::now().timestamp() + 3600 }))
+}
+
+pub fn admin_token() -> String {
+    token_with_roles(&["admin"])
+}
+
+/// The `extensions.code` of the first error, if any.
+pub fn error_code(answer: &Value) -> Option<&str> {
+    answer["errors"][0]["extensions"]["code"].as_str()
+}
+
+/// Panics with the answer when it has errors.
+pub fn data(answer: &Value) -> &Value {
+    assert!(
+        answer.get("errors").is_none(),
+        "unexpected errors: {answer:#}"
+    );
+    &answer["data"]
+}
