@@ -13,6 +13,7 @@ versions=("${@:-4.5 5.1}")
 versions=(${versions[*]})
 
 ./scripts/setup-qbittorrent.sh >/dev/null
+./scripts/setup-browser.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all --check

@@ -72,6 +72,52 @@ fn check_config_refuses_a_missing_config_file() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("nope.toml"));
 }
 
+#[test]
+fn schema_command_prints_the_committed_sdl() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = torrentql(dir.path()).arg("schema").output().unwrap();
+    assert!(output.status.success());
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
+    assert_eq!(String::from_utf8_lossy(&output.stdout), committed);
+}
+
+#[test]
+fn token_command_mints_tokens_the_server_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "a-secret-of-at-least-thirty-two-bytes!!";
+    let mint = |args: &[&str]| {
+        let output = torrentql(dir.path())
+            .args(["token", "--subject", "alice"])
+            .args(args)
+            .env("TORRENTQL_AUTH__JWT_SECRET", secret)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let token = String::from_utf8(output.stdout).unwrap();
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+        validation.validate_aud = false;
+        jsonwebtoken::decode::<torrentql::auth::Claims>(
+            token.trim(),
+            &jsonwebtoken::DecodingKey::from_secret(secret.as_bytes()),
+            &validation,
+        )
+        .unwrap()
+        .claims
+    };
+    let admin = mint(&[]);
+    assert_eq!(admin.sub, "alice");
+    assert!(admin.is_admin());
+    let short = mint(&["--ttl", "5m", "--role", "viewer"]);
+    assert!(!short.is_admin());
+    let remaining = short.exp - chrono::Utc::now().timestamp();
+    assert!((200..=300).contains(&remaining), "{remaining}");
+}
+
 #[tokio::test]
 async fn serve_without_qbittorrent_url_runs_a_managed_qbittorrent() {
     let binary = Version::under_test().binary();
