@@ -13,7 +13,7 @@ versions=("${@:-4.5 5.1}")
 versions=(${versions[*]})
 
 ./scripts/setup-qbittorrent.sh >/dev/null
-./scripts/setup-browser.sh
+./scripts/setup-clients.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all --check

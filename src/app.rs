@@ -6,6 +6,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use axum::Router;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
@@ -16,6 +18,7 @@ use crate::graphql::{self, Services, TorrentqlSchema};
 use crate::http;
 use crate::managed::ManagedQbittorrent;
 use crate::services::TorrentService;
+use crate::services::progress::SyncSettings;
 
 /// What every request handler shares.
 #[derive(Clone)]
@@ -27,6 +30,12 @@ pub struct AppState {
     pub playground: PlaygroundConfig,
     /// Rendered once: it only depends on the configuration.
     pub playground_page: Arc<String>,
+    /// Cancelled when the server stops: ends the poller and closes
+    /// websockets with a close frame.
+    pub shutdown: CancellationToken,
+    /// Open websocket connections, so shutdown can wait for their close
+    /// frames to go out.
+    pub connections: TaskTracker,
 }
 
 impl AppState {
@@ -36,6 +45,10 @@ impl AppState {
             client,
             config.qbittorrent.allowed_save_roots.clone(),
             config.qbittorrent.trackers.clone(),
+            SyncSettings {
+                interval: config.sync.interval,
+                max_busy_share: config.sync.max_busy_share,
+            },
         ));
         let schema = graphql::build(
             Services {
@@ -51,6 +64,8 @@ impl AppState {
             limits: config.limits.clone(),
             playground: config.playground.clone(),
             playground_page: Arc::new(http::render_playground(&config.playground)),
+            shutdown: CancellationToken::new(),
+            connections: TaskTracker::new(),
         }
     }
 }
@@ -63,16 +78,32 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// How long shutdown waits for websockets to send their close frames.
+const WEBSOCKET_CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Serves `router(state)` on `listener` until `shutdown` completes, then
-/// lets in-flight requests finish.
+/// lets in-flight requests finish and closes every websocket.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
+    let token = state.shutdown.clone();
+    let connections = state.connections.clone();
+    let served = axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            token.cancel();
+        })
+        .await;
+    connections.close();
+    if tokio::time::timeout(WEBSOCKET_CLOSE_TIMEOUT, connections.wait())
         .await
+        .is_err()
+    {
+        tracing::warn!("some websockets did not close in time");
+    }
+    served
 }
 
 /// A started backend: the state to serve, and the qbittorrent-nox we run
@@ -116,8 +147,10 @@ impl Backend {
         };
         let client = QbittorrentClient::new(&url, credentials, qbittorrent.timeout)
             .context("cannot build the qBittorrent client")?;
+        let state = AppState::new(config, Arc::new(client), auth);
+        tokio::spawn(Arc::clone(state.torrents.mirror()).run(state.shutdown.clone()));
         Ok(Self {
-            state: AppState::new(config, Arc::new(client), auth),
+            state,
             managed,
             secret_source,
         })

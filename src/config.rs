@@ -35,6 +35,18 @@ pub struct Config {
     pub auth: AuthConfig,
     pub limits: LimitsConfig,
     pub playground: PlaygroundConfig,
+    pub sync: SyncConfig,
+}
+
+/// How the one mirror of qBittorrent is kept up to date.
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncConfig {
+    /// Shortest time between two syncs.
+    #[serde(with = "humantime_serde")]
+    pub interval: Duration,
+    /// Largest share of qBittorrent's time torrentql's syncs may take; a
+    /// slow sync stretches the interval to keep under it.
+    pub max_busy_share: f64,
 }
 
 /// How tokens are verified (and issued).
@@ -254,6 +266,40 @@ struct RawConfig {
     auth: RawAuth,
     limits: RawLimits,
     playground: RawPlayground,
+    sync: RawSync,
+}
+
+#[derive(Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawSync {
+    #[serde(deserialize_with = "lenient::string")]
+    interval: String,
+    max_busy_share: f64,
+}
+
+impl Default for RawSync {
+    fn default() -> Self {
+        Self {
+            interval: "1s".to_owned(),
+            max_busy_share: 0.1,
+        }
+    }
+}
+
+impl RawSync {
+    fn validate(self, problems: &mut Problems) -> Option<SyncConfig> {
+        if !(self.max_busy_share > 0.0 && self.max_busy_share <= 1.0) {
+            problems.add("sync.max_busy_share", "must be above 0 and at most 1");
+        }
+        let interval = problems.check(
+            "sync.interval",
+            parse_duration(&self.interval, Duration::from_secs(600)),
+        )?;
+        Some(SyncConfig {
+            interval,
+            max_busy_share: self.max_busy_share,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -495,8 +541,9 @@ impl RawConfig {
         let auth = self.auth.validate(&mut problems);
         let limits = self.limits.validate(&mut problems);
         let playground = self.playground.validate(&mut problems);
+        let sync = self.sync.validate(&mut problems);
 
-        match (listen, data_dir, timeout, auth, limits, playground) {
+        match (listen, data_dir, timeout, auth, limits, playground, sync) {
             (
                 Some(listen),
                 Some(data_dir),
@@ -504,6 +551,7 @@ impl RawConfig {
                 Some(auth),
                 Some(limits),
                 Some(playground),
+                Some(sync),
             ) if problems.0.is_empty() => Ok(Config {
                 server: ServerConfig { listen, data_dir },
                 qbittorrent: QbittorrentConfig {
@@ -523,6 +571,7 @@ impl RawConfig {
                 auth,
                 limits,
                 playground,
+                sync,
             }),
             _ => Err(ConfigError {
                 problems: problems.0,

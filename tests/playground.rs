@@ -10,15 +10,15 @@ use common::qbittorrent::Qbittorrent;
 use common::torrents::random_magnet;
 use serde_json::{Value, json};
 
-const INSTALL_HINT: &str = "run ./scripts/test.sh, or: apt-get install -y chromium nodejs npm && npm ci --prefix tests/browser";
+const INSTALL_HINT: &str = "run ./scripts/test.sh, or: apt-get install -y chromium nodejs npm && npm ci --prefix tests/clients";
 
-fn browser_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+fn clients_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients")
 }
 
 #[tokio::test]
 async fn a_person_pastes_the_token_once_and_sees_data() {
-    let node_modules = browser_dir().join("node_modules");
+    let node_modules = clients_dir().join("node_modules");
     assert!(
         node_modules.join("graphiql").is_dir() && node_modules.join("playwright-core").is_dir(),
         "the npm packages for browser tests are missing: {INSTALL_HINT}"
@@ -49,7 +49,7 @@ async fn a_person_pastes_the_token_once_and_sees_data() {
 
     let screenshot = std::env::temp_dir().join("torrentql-playground.png");
     let output = tokio::process::Command::new("node")
-        .arg(browser_dir().join("playground.mjs"))
+        .arg(clients_dir().join("playground.mjs"))
         .arg(app.url("/graphql"))
         .arg(admin_token())
         .arg(format!(

@@ -10,6 +10,7 @@ use std::time::Duration;
 use common::qbittorrent::Qbittorrent;
 use common::torrents::{make_torrent, random_hash, random_magnet};
 use torrentql::clients::qbittorrent::{QbittorrentError, TorrentFilter};
+use torrentql::services::progress::SyncSettings;
 use torrentql::services::{AddRequest, ServiceError, TorrentService, TorrentSource};
 use torrentql::torrent::{self, InfoHash};
 use wiremock::matchers::{method, path};
@@ -19,10 +20,15 @@ const TRACKER: &str = "udp://127.0.0.1:9/announce";
 
 fn service() -> TorrentService {
     let qbittorrent = Qbittorrent::shared();
+    // The mirror's poller is not started: every read goes to qBittorrent.
     TorrentService::new(
         Arc::new(qbittorrent.client()),
         Vec::new(),
         vec![TRACKER.to_owned()],
+        SyncSettings {
+            interval: Duration::from_secs(1),
+            max_busy_share: 0.1,
+        },
     )
 }
 

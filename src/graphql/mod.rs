@@ -5,6 +5,7 @@
 mod guards;
 mod introspection;
 mod loaders;
+mod progress;
 mod scalars;
 mod torrents;
 mod viewer;
@@ -12,7 +13,7 @@ mod viewer;
 use std::sync::Arc;
 
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::config::LimitsConfig;
 use crate::services::TorrentService;
@@ -20,7 +21,7 @@ use crate::services::TorrentService;
 pub use crate::auth::Authentication;
 
 /// The schema type served by torrentql.
-pub type TorrentqlSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type TorrentqlSchema = Schema<Query, Mutation, Subscription>;
 
 /// Every query root field.
 #[derive(MergedObject, Default)]
@@ -29,6 +30,10 @@ pub struct Query(viewer::ViewerQuery, torrents::TorrentQuery);
 /// Every mutation root field.
 #[derive(MergedObject, Default)]
 pub struct Mutation(torrents::TorrentMutation);
+
+/// Every subscription root field.
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(progress::ProgressSubscription);
 
 /// The services resolvers call.
 pub struct Services {
@@ -49,6 +54,7 @@ pub fn build(
         tokio::spawn,
     );
     let mut builder = builder()
+        .data(Arc::clone(services.torrents.mirror()))
         .data(services.torrents)
         .data(files)
         .data(limits.clone())
@@ -65,6 +71,10 @@ pub fn sdl() -> String {
     builder().finish().sdl()
 }
 
-fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
 }

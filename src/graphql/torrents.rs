@@ -17,7 +17,7 @@ use crate::services::{AddRequest, TorrentService, TorrentSource};
 use crate::torrent::InfoHash;
 
 /// A torrent in qBittorrent.
-pub struct Torrent(pub qbittorrent::Torrent);
+pub struct Torrent(pub Arc<qbittorrent::Torrent>);
 
 #[Object]
 impl Torrent {
@@ -318,11 +318,7 @@ impl TorrentQuery {
     /// qBittorrent's categories.
     #[graphql(guard = "AdminGuard")]
     async fn categories(&self, ctx: &Context<'_>) -> Result<Vec<Category>> {
-        let categories = service(ctx)?
-            .qbittorrent()
-            .categories()
-            .await
-            .map_err(AppError::from)?;
+        let categories = service(ctx)?.categories().await.map_err(AppError::from)?;
         Ok(categories
             .into_iter()
             .map(|category| Category {
@@ -397,7 +393,7 @@ impl TorrentMutation {
         Ok(AddTorrentPayload {
             hash: outcome.hash.to_string(),
             duplicate: outcome.duplicate,
-            torrent: Torrent(outcome.torrent),
+            torrent: Torrent(Arc::new(outcome.torrent)),
         })
     }
 
@@ -405,18 +401,18 @@ impl TorrentMutation {
     #[graphql(guard = "AdminGuard")]
     async fn pause_torrent(&self, ctx: &Context<'_>, hash: String) -> Result<Torrent> {
         let hash = parse_hash(&hash)?;
-        Ok(Torrent(
+        Ok(Torrent(Arc::new(
             service(ctx)?.pause(hash).await.map_err(AppError::from)?,
-        ))
+        )))
     }
 
     /// Resumes (on qBittorrent 5: starts) a torrent.
     #[graphql(guard = "AdminGuard")]
     async fn resume_torrent(&self, ctx: &Context<'_>, hash: String) -> Result<Torrent> {
         let hash = parse_hash(&hash)?;
-        Ok(Torrent(
+        Ok(Torrent(Arc::new(
             service(ctx)?.resume(hash).await.map_err(AppError::from)?,
-        ))
+        )))
     }
 
     /// Removes a torrent, and its downloaded data with `deleteFiles`.
@@ -448,12 +444,11 @@ impl TorrentMutation {
         category: String,
     ) -> Result<Torrent> {
         let hash = parse_hash(&hash)?;
-        Ok(Torrent(
-            service(ctx)?
-                .set_category(hash, &category)
-                .await
-                .map_err(AppError::from)?,
-        ))
+        let torrent = service(ctx)?
+            .set_category(hash, &category)
+            .await
+            .map_err(AppError::from)?;
+        Ok(Torrent(Arc::new(torrent)))
     }
 }
 
@@ -461,7 +456,7 @@ fn service<'a>(ctx: &'a Context<'_>) -> Result<&'a Arc<TorrentService>> {
     ctx.data::<Arc<TorrentService>>()
 }
 
-fn parse_hash(hash: &str) -> Result<InfoHash, AppError> {
+pub(super) fn parse_hash(hash: &str) -> Result<InfoHash, AppError> {
     hash.parse()
         .map_err(|error| AppError::BadUserInput(format!("invalid hash {hash:?}: {error}")))
 }

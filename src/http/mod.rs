@@ -4,6 +4,7 @@
 mod graphql;
 mod health;
 mod playground;
+mod subscriptions;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -14,6 +15,57 @@ use crate::app::AppState;
 
 pub use playground::render as render_playground;
 
+/// `GET /graphql`: a websocket upgrade for subscriptions, or the
+/// playground page for a browser.
+async fn get_graphql(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    use axum::extract::FromRequestParts;
+    use axum::response::IntoResponse;
+
+    let (mut parts, _) = request.into_parts();
+    let is_upgrade = parts
+        .headers
+        .get(axum::http::header::UPGRADE)
+        .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"websocket"));
+    if !is_upgrade {
+        return if state.playground.enabled {
+            playground::page(axum::extract::State(state))
+                .await
+                .into_response()
+        } else {
+            axum::http::StatusCode::NOT_FOUND.into_response()
+        };
+    }
+    // The first offered protocol async-graphql speaks; clients that offer
+    // none get the current one, graphql-transport-ws.
+    let protocol = parts
+        .headers
+        .get(axum::http::header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|value| value.to_str().ok())
+        .into_iter()
+        .flat_map(|offered| offered.split(','))
+        .find_map(|offered| {
+            offered
+                .trim()
+                .parse::<async_graphql::http::WebSocketProtocols>()
+                .ok()
+        })
+        .unwrap_or(async_graphql::http::WebSocketProtocols::GraphQLWS);
+    let upgrade =
+        match axum::extract::ws::WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
+            Ok(upgrade) => upgrade,
+            Err(rejection) => return rejection.into_response(),
+        };
+    let connections = state.connections.clone();
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            connections.track_future(subscriptions::serve_socket(socket, state, protocol))
+        })
+}
+
 /// Every route, before state and shared middleware are applied.
 pub fn routes(state: &AppState) -> Router<AppState> {
     let timeout = TimeoutLayer::with_status_code(
@@ -21,11 +73,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         state.limits.request_timeout,
     );
     let graphql_post = post(graphql::execute).layer(timeout);
-    let graphql = if state.playground.enabled {
-        graphql_post.get(playground::page)
-    } else {
-        graphql_post
-    };
+    let graphql = graphql_post.get(get_graphql);
     let mut router = Router::new()
         .route("/graphql", graphql)
         .route("/healthz", get(health::liveness))

@@ -13,9 +13,10 @@ use tokio::sync::OnceCell;
 use tokio::time::{Instant, sleep};
 
 use super::ServiceError;
+use super::progress::{SyncSettings, TorrentMirror};
 use super::save_path;
 use crate::clients::qbittorrent::{
-    AddSource, AddTorrent, QbittorrentClient, QbittorrentError, Torrent, TorrentContent,
+    AddSource, AddTorrent, Category, QbittorrentClient, QbittorrentError, Torrent, TorrentContent,
     TorrentFilter,
 };
 use crate::clients::torrent_url::{Fetched, TorrentUrlClient};
@@ -72,6 +73,8 @@ pub struct AddOutcome {
 /// The torrent use-cases, on one qBittorrent.
 pub struct TorrentService {
     qbittorrent: Arc<QbittorrentClient>,
+    /// Answers reads while fresh; every mutation records its result in it.
+    mirror: Arc<TorrentMirror>,
     urls: TorrentUrlClient,
     /// From the config; when empty, qBittorrent's default save path is the
     /// one root, read once.
@@ -82,12 +85,16 @@ pub struct TorrentService {
 }
 
 impl TorrentService {
+    /// The service and its mirror (which stays empty, and every read goes
+    /// to qBittorrent, until [`TorrentMirror::run`] is started).
     pub fn new(
         qbittorrent: Arc<QbittorrentClient>,
         allowed_save_roots: Vec<PathBuf>,
         trackers: Vec<String>,
+        sync: SyncSettings,
     ) -> Self {
         Self {
+            mirror: Arc::new(TorrentMirror::new(Arc::clone(&qbittorrent), sync)),
             qbittorrent,
             urls: TorrentUrlClient::new(MAX_TORRENT_FILE_BYTES),
             configured_roots: allowed_save_roots,
@@ -101,22 +108,43 @@ impl TorrentService {
         &self.qbittorrent
     }
 
-    /// Torrents matching `filter`, `category` and (when given) `hashes`.
+    /// The mirror, for live progress and to start its poller.
+    pub fn mirror(&self) -> &Arc<TorrentMirror> {
+        &self.mirror
+    }
+
+    /// Torrents matching `filter`, `category` and (when given) `hashes`:
+    /// from the mirror while it is fresh, from qBittorrent otherwise.
     pub async fn list(
         &self,
         filter: TorrentFilter,
         category: Option<&str>,
         hashes: Option<&[InfoHash]>,
-    ) -> Result<Vec<Torrent>, ServiceError> {
+    ) -> Result<Vec<Arc<Torrent>>, ServiceError> {
         if hashes.is_some_and(<[InfoHash]>::is_empty) {
             return Ok(Vec::new());
         }
-        Ok(self.qbittorrent.torrents(filter, category, hashes).await?)
+        if let Some(torrents) = self.mirror.list(filter, category, hashes) {
+            return Ok(torrents);
+        }
+        let torrents = self.qbittorrent.torrents(filter, category, hashes).await?;
+        Ok(torrents.into_iter().map(Arc::new).collect())
     }
 
     /// One torrent, or `None`.
-    pub async fn get(&self, hash: InfoHash) -> Result<Option<Torrent>, ServiceError> {
-        Ok(self.qbittorrent.torrent(hash).await?)
+    pub async fn get(&self, hash: InfoHash) -> Result<Option<Arc<Torrent>>, ServiceError> {
+        if let Some(mut found) = self.mirror.list(TorrentFilter::All, None, Some(&[hash])) {
+            return Ok(found.pop());
+        }
+        Ok(self.qbittorrent.torrent(hash).await?.map(Arc::new))
+    }
+
+    /// Every category.
+    pub async fn categories(&self) -> Result<Vec<Category>, ServiceError> {
+        if let Some(categories) = self.mirror.categories() {
+            return Ok(categories);
+        }
+        Ok(self.qbittorrent.categories().await?)
     }
 
     /// The files of a torrent (empty until a magnet's metadata arrives).
@@ -179,6 +207,10 @@ impl TorrentService {
         match self.wait_until_listed(hash, LISTED_TIMEOUT).await? {
             Some(torrent) => {
                 tracing::info!(%hash, name = %torrent.name, "torrent added");
+                if !torrent.category.is_empty() {
+                    self.mirror.record_category(&torrent.category);
+                }
+                self.mirror.record(&torrent);
                 Ok(AddOutcome {
                     hash,
                     duplicate: false,
@@ -224,6 +256,7 @@ impl TorrentService {
             sleep(delay).await;
             delay *= 2;
         }
+        self.mirror.forget(hash);
         tracing::info!(%hash, delete_files, "torrent deleted");
         Ok(())
     }
@@ -251,6 +284,9 @@ impl TorrentService {
                     Err(error) => return Err(error.into()),
                 }
             }
+        }
+        if !category.is_empty() {
+            self.mirror.record_category(&category);
         }
         self.qbittorrent.set_category(&[hash], &category).await?;
         self.wait_for(hash, |torrent| torrent.category == category)
@@ -342,7 +378,8 @@ impl TorrentService {
     }
 
     /// Polls until `done` holds for the torrent, and returns it as it is
-    /// then (or after [`STATE_CHANGE_TIMEOUT`], whatever its state).
+    /// then (or after [`STATE_CHANGE_TIMEOUT`], whatever its state),
+    /// recorded in the mirror.
     async fn wait_for(
         &self,
         hash: InfoHash,
@@ -354,6 +391,7 @@ impl TorrentService {
             let torrent = self.require(hash).await?;
             let now = Instant::now();
             if done(&torrent) || now >= deadline {
+                self.mirror.record(&torrent);
                 return Ok(torrent);
             }
             sleep(delay.min(deadline - now)).await;

@@ -20,6 +20,7 @@ pub struct TestApp {
     pub address: SocketAddr,
     pub http: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
+    served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl TestApp {
@@ -54,13 +55,32 @@ impl TestApp {
             .expect("bind");
         let address = listener.local_addr().expect("address");
         let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(serve(listener, backend.state, async move {
+        let served = tokio::spawn(serve(listener, backend.state, async move {
             let _ = stopped.await;
         }));
         Self {
             address,
             http: reqwest::Client::new(),
             stop: Some(stop),
+            served: Some(served),
+        }
+    }
+
+    /// The websocket endpoint.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/graphql", self.address)
+    }
+
+    /// Stops the server as on SIGTERM and waits until it has.
+    pub async fn shut_down(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(served) = self.served.take() {
+            served
+                .await
+                .expect("server task")
+                .expect("server stops cleanly");
         }
     }
 

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod proxy;
 pub mod qbittorrent;
+pub mod subscriber;
 pub mod torrents;
 
 use std::future::Future;

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::torrent::InfoHash;
 
@@ -14,10 +14,15 @@ const ETA_UNKNOWN: i64 = 8_640_000;
 /// A torrent as `torrents/info` (or a full `sync/maindata` entry) reports it.
 ///
 /// Fields added or renamed across versions default to empty rather than
-/// failing the whole list.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+/// failing the whole list. Serializes back to qBittorrent's field names, so
+/// a torrent read from `torrents/info` can be merged into a `sync/maindata`
+/// mirror.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 pub struct Torrent {
-    #[serde(deserialize_with = "deserialize_info_hash")]
+    #[serde(
+        deserialize_with = "deserialize_info_hash",
+        serialize_with = "serialize_info_hash"
+    )]
     pub hash: InfoHash,
     #[serde(default)]
     pub name: String,
@@ -120,6 +125,10 @@ fn timestamp(seconds: i64) -> Option<DateTime<Utc>> {
     (seconds > 0)
         .then(|| DateTime::from_timestamp(seconds, 0))
         .flatten()
+}
+
+fn serialize_info_hash<S: Serializer>(hash: &InfoHash, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(hash)
 }
 
 fn deserialize_info_hash<'de, D: Deserializer<'de>>(deserializer: D) -> Result<InfoHash, D::Error> {
@@ -325,6 +334,47 @@ pub enum TorrentFilter {
 }
 
 impl TorrentFilter {
+    /// Whether qBittorrent's filter of this name would list `torrent`,
+    /// following qBittorrent's own definitions (a paused incomplete torrent
+    /// counts as downloading, "active" means transferring or working).
+    pub fn matches(self, torrent: &Torrent) -> bool {
+        use TorrentState as S;
+        let state = torrent.state();
+        let downloading = matches!(
+            state,
+            S::Downloading
+                | S::ForcedDownloading
+                | S::FetchingMetadata
+                | S::ForcedFetchingMetadata
+                | S::StalledDownloading
+                | S::QueuedDownloading
+                | S::CheckingDownloading
+                | S::PausedDownloading
+        );
+        let active = torrent.dlspeed > 0
+            || torrent.upspeed > 0
+            || matches!(
+                state,
+                S::Downloading
+                    | S::ForcedDownloading
+                    | S::FetchingMetadata
+                    | S::ForcedFetchingMetadata
+                    | S::Moving
+            );
+        match self {
+            Self::All => true,
+            Self::Downloading => downloading,
+            Self::Seeding => state.is_seeding(),
+            Self::Completed => state.is_seeding() || state == S::PausedSeeding,
+            Self::Paused => state.is_paused(),
+            Self::Active => active,
+            Self::Inactive => !active,
+            Self::Resumed => !state.is_paused(),
+            Self::Stalled => matches!(state, S::StalledDownloading | S::StalledSeeding),
+            Self::Errored => matches!(state, S::Error | S::MissingFiles),
+        }
+    }
+
     /// The filter's name for the given API version (5.x calls paused
     /// torrents stopped and resumed ones running).
     pub fn as_query(self, api: ApiVersion) -> &'static str {

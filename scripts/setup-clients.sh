@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the client-side tests need: Node.js and npm, Debian's
 # chromium (playwright-core drives it; no browser download), and the npm
-# packages pinned in tests/browser/package-lock.json.
+# packages pinned in tests/clients/package-lock.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-log() { echo "setup-browser: $*" >&2; }
+log() { echo "setup-clients: $*" >&2; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 missing=()
@@ -18,10 +18,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >&2
 fi
 
-lock=tests/browser/package-lock.json
-stamp=tests/browser/node_modules/.installed-from-lock
+lock=tests/clients/package-lock.json
+stamp=tests/clients/node_modules/.installed-from-lock
 if [ ! -f "$stamp" ] || ! cmp -s "$lock" "$stamp"; then
-  log "npm ci in tests/browser"
-  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error >&2
+  log "npm ci in tests/clients"
+  npm ci --prefix tests/clients --no-audit --no-fund --loglevel=error >&2
   cp "$lock" "$stamp"
 fi

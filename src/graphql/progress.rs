@@ -1,0 +1,121 @@
+//! Subscriptions: `torrentProgress` and `torrentCompleted`, served from the
+//! one mirror of qBittorrent. A subscription ends, with an
+//! `UNAUTHENTICATED` error, when its token expires.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use async_graphql::{Context, Result, SimpleObject, Subscription};
+use futures::{Stream, StreamExt};
+
+use super::guards::{AdminGuard, admin_claims};
+use super::torrents::{Torrent, parse_hash};
+use crate::error::AppError;
+use crate::services::progress::TorrentMirror;
+use crate::torrent::InfoHash;
+
+/// Progress of the subscribed torrents.
+#[derive(SimpleObject)]
+pub struct TorrentProgressEvent {
+    /// True for the first event, and after a resync or falling behind:
+    /// `torrents` is then every matching torrent. False: only the torrents
+    /// that changed since the previous event.
+    snapshot: bool,
+    torrents: Vec<Torrent>,
+    /// Hashes of torrents that disappeared since the previous event.
+    removed: Vec<String>,
+}
+
+/// A torrent finished downloading.
+#[derive(SimpleObject)]
+pub struct TorrentCompletedEvent {
+    torrent: Torrent,
+}
+
+#[derive(Default)]
+pub struct ProgressSubscription;
+
+#[Subscription]
+impl ProgressSubscription {
+    /// Live progress of the torrents in `hashes` (every torrent when
+    /// omitted): a snapshot first, then only changes. No event is sent when
+    /// nothing changed.
+    #[graphql(guard = "AdminGuard")]
+    async fn torrent_progress(
+        &self,
+        ctx: &Context<'_>,
+        hashes: Option<Vec<String>>,
+    ) -> Result<impl Stream<Item = Result<TorrentProgressEvent>> + use<>> {
+        let hashes = parse_hashes(hashes)?;
+        let events = mirror(ctx)?.progress(hashes).map(|event| {
+            Ok(TorrentProgressEvent {
+                snapshot: event.snapshot,
+                torrents: event.torrents.into_iter().map(Torrent).collect(),
+                removed: event.removed.iter().map(ToString::to_string).collect(),
+            })
+        });
+        until_token_expires(ctx, events)
+    }
+
+    /// Fires once for each torrent (in `hashes`, or any) that finishes
+    /// downloading.
+    #[graphql(guard = "AdminGuard")]
+    async fn torrent_completed(
+        &self,
+        ctx: &Context<'_>,
+        hashes: Option<Vec<String>>,
+    ) -> Result<impl Stream<Item = Result<TorrentCompletedEvent>> + use<>> {
+        let hashes = parse_hashes(hashes)?;
+        let events = mirror(ctx)?.completions(hashes).map(|torrent| {
+            Ok(TorrentCompletedEvent {
+                torrent: Torrent(torrent),
+            })
+        });
+        until_token_expires(ctx, events)
+    }
+}
+
+fn mirror(ctx: &Context<'_>) -> Result<Arc<TorrentMirror>> {
+    Ok(Arc::clone(ctx.data::<Arc<TorrentMirror>>()?))
+}
+
+fn parse_hashes(hashes: Option<Vec<String>>) -> Result<Option<HashSet<InfoHash>>> {
+    Ok(hashes
+        .map(|hashes| {
+            hashes
+                .iter()
+                .map(|hash| parse_hash(hash))
+                .collect::<Result<HashSet<_>, _>>()
+        })
+        .transpose()?)
+}
+
+/// Passes `events` on until the caller's token expires, then ends with an
+/// `UNAUTHENTICATED` error.
+fn until_token_expires<T, S>(
+    ctx: &Context<'_>,
+    events: S,
+) -> Result<impl Stream<Item = Result<T>> + Send + 'static + use<T, S>>
+where
+    T: Send + 'static,
+    S: Stream<Item = Result<T>> + Send + 'static,
+{
+    let expires_in = (admin_claims(ctx)?.exp - chrono::Utc::now().timestamp()).max(0);
+    let expiry = tokio::time::sleep(std::time::Duration::from_secs(expires_in.unsigned_abs()));
+    Ok(async_stream::stream! {
+        tokio::pin!(expiry);
+        tokio::pin!(events);
+        loop {
+            tokio::select! {
+                () = &mut expiry => {
+                    yield Err(AppError::Unauthenticated("the token has expired; subscribe again with a new one".to_owned()).into());
+                    break;
+                }
+                event = events.next() => match event {
+                    Some(event) => yield event,
+                    None => break,
+                },
+            }
+        }
+    })
+}

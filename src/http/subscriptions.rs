@@ -1,0 +1,149 @@
+//! Websocket subscriptions on `/graphql`, in both protocols:
+//! `graphql-transport-ws` (the `graphql-ws` library) and the legacy
+//! `graphql-ws` (subscriptions-transport-ws).
+//!
+//! The token comes in the `connection_init` payload, as
+//! `{"Authorization": "Bearer ..."}` or `{"token": "..."}`. It is checked
+//! here, before async-graphql sees the connection, so that a connection
+//! without a valid admin token is refused with the protocol's own close
+//! code (4403) rather than a generic protocol error. On shutdown every
+//! socket gets a 1001 "going away" close frame.
+
+use std::time::Duration;
+
+use async_graphql::Data;
+use async_graphql::http::{WebSocketProtocols, WsMessage};
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+
+use crate::app::AppState;
+use crate::auth::Authentication;
+
+/// How long a client has to send `connection_init` (graphql-ws's default).
+pub const INIT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// graphql-transport-ws close codes.
+const FORBIDDEN: u16 = 4403;
+const INIT_TIMED_OUT: u16 = 4408;
+const BAD_REQUEST: u16 = 4400;
+/// RFC 6455: the server is going away.
+const GOING_AWAY: u16 = 1001;
+
+/// Serves one upgraded connection until the client leaves or the server
+/// shuts down.
+pub async fn serve_socket(socket: WebSocket, state: AppState, protocol: WebSocketProtocols) {
+    let (mut sink, mut incoming) = socket.split();
+
+    let init = match tokio::time::timeout(INIT_TIMEOUT, incoming.next()).await {
+        Ok(Some(Ok(Message::Text(text)))) => text.to_string(),
+        Ok(Some(Ok(Message::Binary(bytes)))) => String::from_utf8_lossy(&bytes).into_owned(),
+        Ok(_) => return,
+        Err(_) => {
+            close(
+                &mut sink,
+                INIT_TIMED_OUT,
+                "connection initialisation timeout",
+            )
+            .await;
+            return;
+        }
+    };
+    let payload = match serde_json::from_str::<Value>(&init) {
+        Ok(message) if message["type"] == "connection_init" => message["payload"].clone(),
+        _ => {
+            close(
+                &mut sink,
+                BAD_REQUEST,
+                "the first message must be connection_init",
+            )
+            .await;
+            return;
+        }
+    };
+    let authentication = authenticate(&state, &payload);
+    if let Some(reason) = refusal(&authentication) {
+        tracing::debug!(%reason, "refusing a websocket connection");
+        if protocol == WebSocketProtocols::SubscriptionsTransportWS {
+            let error = json!({ "type": "connection_error", "payload": { "message": reason } });
+            let _ = sink.send(Message::Text(error.to_string().into())).await;
+        }
+        close(&mut sink, FORBIDDEN, "Forbidden").await;
+        return;
+    }
+
+    let shutdown = state.shutdown.clone();
+    let input = futures::stream::once(async move { init.into_bytes() }).chain(
+        incoming
+            .take_until(shutdown.clone().cancelled_owned())
+            .take_while(|message| {
+                std::future::ready(matches!(
+                    message,
+                    Ok(Message::Text(_) | Message::Binary(_) | Message::Ping(_) | Message::Pong(_))
+                ))
+            })
+            .filter_map(|message| async move {
+                match message {
+                    Ok(Message::Text(text)) => Some(text.as_bytes().to_vec()),
+                    Ok(Message::Binary(bytes)) => Some(bytes.to_vec()),
+                    _ => None,
+                }
+            }),
+    );
+    let mut data = Data::default();
+    data.insert(authentication);
+    let output = async_graphql::http::WebSocket::new(state.schema.clone(), input, protocol)
+        .on_connection_init(move |_| async move { Ok(data) });
+    let mut output = std::pin::pin!(output);
+    while let Some(message) = output.next().await {
+        match message {
+            WsMessage::Text(text) => {
+                if sink.send(Message::Text(text.into())).await.is_err() {
+                    return;
+                }
+            }
+            WsMessage::Close(code, reason) => {
+                close(&mut sink, code, &reason).await;
+                return;
+            }
+        }
+    }
+    if shutdown.is_cancelled() {
+        close(&mut sink, GOING_AWAY, "server shutting down").await;
+    }
+}
+
+/// Reads the token from a `connection_init` payload.
+fn authenticate(state: &AppState, payload: &Value) -> Authentication {
+    let header = ["Authorization", "authorization"]
+        .iter()
+        .find_map(|key| payload[key].as_str());
+    if let Some(header) = header {
+        return state.auth.authenticate_header(Some(header));
+    }
+    match payload["token"].as_str() {
+        Some(token) => state.auth.authenticate_token(token),
+        None => Authentication::Anonymous,
+    }
+}
+
+/// Why the connection is refused, if it is.
+fn refusal(authentication: &Authentication) -> Option<String> {
+    match authentication {
+        Authentication::Verified(claims) if claims.is_admin() => None,
+        Authentication::Verified(_) => Some("this token does not have the admin role".to_owned()),
+        Authentication::Invalid(reason) => Some(format!("invalid token: {reason}")),
+        Authentication::Anonymous => {
+            Some("an admin token is required in the connection_init payload".to_owned())
+        }
+    }
+}
+
+async fn close(sink: &mut futures::stream::SplitSink<WebSocket, Message>, code: u16, reason: &str) {
+    let frame = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    let _ = sink.send(Message::Close(Some(frame))).await;
+    let _ = sink.close().await;
+}
