@@ -335,3 +335,70 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod public_key_tests {
+    use super::*;
+
+    const PRIVATE: &[u8] = include_bytes!("../tests/fixtures/jwt-test-ed25519-private.pem");
+    const PUBLIC: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/jwt-test-ed25519-public.pem"
+    );
+
+    fn verifier() -> Authenticator {
+        let config = AuthConfig {
+            public_key_file: Some(PUBLIC.into()),
+            algorithm: Algorithm::EdDSA,
+            audience: Some("torrentql".to_owned()),
+            ..AuthConfig::default()
+        };
+        Authenticator::from_config(&config, Path::new("/nonexistent"))
+            .unwrap()
+            .0
+    }
+
+    fn claims() -> Claims {
+        Claims {
+            sub: "sso-user".to_owned(),
+            roles: vec![ADMIN_ROLE.to_owned()],
+            exp: Utc::now().timestamp() + 600,
+            iat: None,
+            iss: None,
+            aud: Some("torrentql".to_owned()),
+        }
+    }
+
+    #[test]
+    fn tokens_signed_elsewhere_with_the_private_key_are_accepted() {
+        let key = EncodingKey::from_ed_pem(PRIVATE).unwrap();
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims(), &key).unwrap();
+        assert_eq!(verifier().verify(&token).unwrap().sub, "sso-user");
+    }
+
+    #[test]
+    fn an_hs256_token_keyed_with_the_public_key_is_refused() {
+        let public_pem = std::fs::read(PUBLIC).unwrap();
+        let token = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims(),
+            &EncodingKey::from_secret(&public_pem),
+        )
+        .unwrap();
+        assert_eq!(verifier().verify(&token), Err(TokenError::WrongAlgorithm));
+    }
+
+    #[test]
+    fn a_token_for_another_audience_is_refused() {
+        let key = EncodingKey::from_ed_pem(PRIVATE).unwrap();
+        let mut other = claims();
+        other.aud = Some("another-service".to_owned());
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &other, &key).unwrap();
+        assert_eq!(verifier().verify(&token), Err(TokenError::WrongAudience));
+    }
+
+    #[test]
+    fn a_verify_only_server_cannot_issue() {
+        assert!(verifier().issue("x", &[], None).is_err());
+    }
+}

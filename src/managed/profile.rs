@@ -105,6 +105,12 @@ pub fn write(profile_dir: &Path, settings: &ProfileSettings<'_>) -> io::Result<(
             r"Session\GlobalDLSpeedLimit",
             limit.to_string(),
         ));
+        // Peers on 127.0.0.1 count as LAN; make the limit apply to them.
+        entries.push((
+            "BitTorrent",
+            r"Session\IgnoreLimitsOnLAN",
+            "false".to_owned(),
+        ));
     }
 
     let path = config_file(profile_dir);

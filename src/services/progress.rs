@@ -536,3 +536,169 @@ fn reparse(state: &mut MirrorState, hash: InfoHash) -> Option<(Arc<Torrent>, boo
     state.torrents.insert(hash, Arc::clone(&parsed));
     Some((parsed, finished))
 }
+
+#[cfg(test)]
+mod tests {
+    use futures::StreamExt;
+    use serde_json::json;
+
+    use super::*;
+    use crate::clients::qbittorrent::Credentials;
+
+    const A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+    /// A mirror whose poller never runs: updates are fed to `apply`.
+    fn mirror() -> Arc<TorrentMirror> {
+        let client = QbittorrentClient::new(
+            &"http://127.0.0.1:9/".parse().unwrap(),
+            Credentials::ApiKey("unused".to_owned().into()),
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        Arc::new(TorrentMirror::new(
+            Arc::new(client),
+            SyncSettings {
+                interval: Duration::from_secs(1),
+                max_busy_share: 0.1,
+            },
+        ))
+    }
+
+    fn maindata(value: serde_json::Value) -> MainData {
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn full(torrents: serde_json::Value) -> MainData {
+        maindata(json!({ "rid": 1, "full_update": true, "torrents": torrents }))
+    }
+
+    async fn next(events: &mut (impl Stream<Item = ProgressEvent> + Unpin)) -> ProgressEvent {
+        tokio::time::timeout(Duration::from_secs(1), events.next())
+            .await
+            .expect("an event")
+            .expect("stream open")
+    }
+
+    #[tokio::test]
+    async fn partial_updates_merge_and_only_changes_are_sent() {
+        let mirror = mirror();
+        mirror.apply(full(json!({
+            A: { "name": "a", "progress": 0.1, "state": "downloading" },
+            B: { "name": "b", "progress": 0.5, "state": "downloading" },
+        })));
+        let mut events = Box::pin(mirror.progress(None));
+        let snapshot = next(&mut events).await;
+        assert!(snapshot.snapshot);
+        assert_eq!(snapshot.torrents.len(), 2);
+
+        mirror.apply(maindata(
+            json!({ "rid": 2, "torrents": { A: { "progress": 0.2 } } }),
+        ));
+        let delta = next(&mut events).await;
+        assert!(!delta.snapshot);
+        assert_eq!(delta.torrents.len(), 1);
+        assert_eq!(delta.torrents[0].name, "a", "unchanged fields are kept");
+        assert!((delta.torrents[0].progress - 0.2).abs() < f64::EPSILON);
+
+        // The same values again change nothing: no event.
+        mirror.apply(maindata(
+            json!({ "rid": 3, "torrents": { A: { "progress": 0.2 } } }),
+        ));
+        mirror.apply(maindata(json!({ "rid": 4, "torrents_removed": [B] })));
+        let removal = next(&mut events).await;
+        assert_eq!(removal.removed, vec![B.parse::<InfoHash>().unwrap()]);
+        assert!(removal.torrents.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_that_falls_behind_gets_a_snapshot_not_a_backlog() {
+        let mirror = mirror();
+        mirror.apply(full(json!({ A: { "name": "a", "progress": 0.0 } })));
+        let mut events = Box::pin(mirror.progress(None));
+        assert!(next(&mut events).await.snapshot);
+        for step in 1..=(UPDATE_BUFFER * 3) {
+            let progress = step as f64 / 1000.0;
+            mirror.apply(maindata(
+                json!({ "rid": step + 1, "torrents": { A: { "progress": progress } } }),
+            ));
+        }
+        let caught_up = next(&mut events).await;
+        assert!(caught_up.snapshot, "expected a snapshot after lagging");
+        let latest = (UPDATE_BUFFER * 3) as f64 / 1000.0;
+        assert!((caught_up.torrents[0].progress - latest).abs() < 1e-9);
+    }
+
+    #[tokio::test]
+    async fn a_full_update_after_reconnecting_is_a_snapshot_with_removals_applied() {
+        let mirror = mirror();
+        mirror.apply(full(json!({ A: { "name": "a" }, B: { "name": "b" } })));
+        let mut events = Box::pin(mirror.progress(None));
+        assert_eq!(next(&mut events).await.torrents.len(), 2);
+        mirror.apply(full(json!({ A: { "name": "a" } })));
+        let resynced = next(&mut events).await;
+        assert!(resynced.snapshot);
+        assert_eq!(resynced.torrents.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn completion_fires_once_and_not_for_torrents_complete_at_start() {
+        let mirror = mirror();
+        let mut completions = Box::pin(mirror.completions(None));
+        mirror.apply(full(json!({
+            A: { "progress": 0.9, "completion_on": -1 },
+            B: { "progress": 1.0, "completion_on": 1_700_000_000 },
+        })));
+        mirror.apply(maindata(json!({ "rid": 2, "torrents": { A: { "progress": 1.0, "completion_on": 1_700_000_100 } } })));
+        // qBittorrent restarting: the full list again, then a recheck.
+        mirror.apply(full(json!({
+            A: { "progress": 1.0, "completion_on": 1_700_000_100 },
+            B: { "progress": 1.0, "completion_on": 1_700_000_000 },
+        })));
+        mirror.apply(maindata(
+            json!({ "rid": 3, "torrents": { A: { "completion_on": -1 } } }),
+        ));
+        mirror.apply(maindata(
+            json!({ "rid": 4, "torrents": { A: { "completion_on": 1_700_000_200 } } }),
+        ));
+
+        let first = tokio::time::timeout(Duration::from_secs(1), completions.next())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(first.hash.to_string(), A);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(200), completions.next())
+                .await
+                .is_err(),
+            "a completion was reported twice"
+        );
+    }
+
+    #[tokio::test]
+    async fn reads_come_from_the_mirror_only_while_fresh() {
+        let mirror = mirror();
+        assert!(
+            mirror.list(TorrentFilter::All, None, None).is_none(),
+            "empty mirror is not fresh"
+        );
+        mirror.apply(full(
+            json!({ A: { "name": "a", "state": "pausedDL", "category": "tv" } }),
+        ));
+        let paused = mirror
+            .list(TorrentFilter::Paused, Some("tv"), None)
+            .unwrap();
+        assert_eq!(paused.len(), 1);
+        assert!(
+            mirror
+                .list(TorrentFilter::Resumed, None, None)
+                .unwrap()
+                .is_empty()
+        );
+        mirror.status.send_modify(|status| status.connected = false);
+        assert!(
+            mirror.list(TorrentFilter::All, None, None).is_none(),
+            "disconnected mirror is stale"
+        );
+    }
+}
