@@ -19,6 +19,7 @@ use crate::http;
 use crate::managed::ManagedQbittorrent;
 use crate::services::TorrentService;
 use crate::services::progress::SyncSettings;
+use crate::services::search::SearchService;
 
 /// What every request handler shares.
 #[derive(Clone)]
@@ -50,9 +51,14 @@ impl AppState {
                 max_busy_share: config.sync.max_busy_share,
             },
         ));
+        let search = Arc::new(SearchService::new(
+            &config.search,
+            config.qbittorrent.trackers.clone(),
+        ));
         let schema = graphql::build(
             Services {
                 torrents: Arc::clone(&torrents),
+                search,
             },
             &config.limits,
             config.auth.public_introspection,

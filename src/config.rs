@@ -36,6 +36,39 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub playground: PlaygroundConfig,
     pub sync: SyncConfig,
+    pub search: SearchConfig,
+}
+
+/// Torrent indexers searched by the `search` query.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchConfig {
+    /// How long identical searches are answered from the cache.
+    #[serde(with = "humantime_serde")]
+    pub cache_ttl: Duration,
+    pub apibay: ApibayConfig,
+    pub torznab: Vec<TorznabConfig>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApibayConfig {
+    pub enabled: bool,
+    pub url: Url,
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+}
+
+/// One Torznab indexer (Jackett, Prowlarr).
+#[derive(Debug, Clone, Serialize)]
+pub struct TorznabConfig {
+    /// Shown in results and failures; what `search(providers:)` selects.
+    pub name: String,
+    /// The full Torznab endpoint up to `/api`.
+    pub url: Url,
+    #[serde(serialize_with = "masked_required")]
+    pub api_key: SecretString,
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    pub enabled: bool,
 }
 
 /// How the one mirror of qBittorrent is kept up to date.
@@ -204,6 +237,10 @@ fn environment() -> Env {
         .split("__")
 }
 
+fn masked_required<S: Serializer>(_: &SecretString, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str("********")
+}
+
 fn masked<S: Serializer>(secret: &Option<SecretString>, serializer: S) -> Result<S::Ok, S::Error> {
     match secret {
         Some(_) => serializer.serialize_str("********"),
@@ -267,6 +304,125 @@ struct RawConfig {
     limits: RawLimits,
     playground: RawPlayground,
     sync: RawSync,
+    search: RawSearch,
+}
+
+#[derive(Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawSearch {
+    #[serde(deserialize_with = "lenient::string")]
+    cache_ttl: String,
+    apibay: RawApibay,
+    torznab: Vec<RawTorznab>,
+}
+
+impl Default for RawSearch {
+    fn default() -> Self {
+        Self {
+            cache_ttl: "60s".to_owned(),
+            apibay: RawApibay::default(),
+            torznab: Vec::new(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawApibay {
+    enabled: bool,
+    #[serde(deserialize_with = "lenient::string")]
+    url: String,
+    #[serde(deserialize_with = "lenient::string")]
+    timeout: String,
+}
+
+impl Default for RawApibay {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            url: crate::clients::indexers::apibay::DEFAULT_URL.to_owned(),
+            timeout: "10s".to_owned(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawTorznab {
+    #[serde(deserialize_with = "lenient::string")]
+    name: String,
+    #[serde(deserialize_with = "lenient::string")]
+    url: String,
+    #[serde(deserialize_with = "lenient::optional_secret")]
+    api_key: Option<SecretString>,
+    #[serde(deserialize_with = "lenient::string")]
+    timeout: String,
+    enabled: bool,
+}
+
+impl Default for RawTorznab {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            url: String::new(),
+            api_key: None,
+            timeout: "15s".to_owned(),
+            enabled: true,
+        }
+    }
+}
+
+impl RawSearch {
+    fn validate(self, problems: &mut Problems) -> Option<SearchConfig> {
+        let cache_ttl = problems.check(
+            "search.cache_ttl",
+            parse_duration(&self.cache_ttl, Duration::from_secs(24 * 3600)),
+        );
+        let apibay_url =
+            problems.check("search.apibay.url", parse_base_url(self.apibay.url.trim()));
+        let apibay_timeout =
+            problems.check("search.apibay.timeout", parse_timeout(&self.apibay.timeout));
+        let mut names = std::collections::HashSet::new();
+        let mut torznab = Vec::new();
+        for (index, raw) in self.torznab.into_iter().enumerate() {
+            let key = |field: &str| format!("search.torznab[{index}].{field}");
+            let name = raw.name.trim().to_owned();
+            if name.is_empty() {
+                problems.add(&key("name"), "is required");
+            } else if name.eq_ignore_ascii_case("apibay") || !names.insert(name.to_lowercase()) {
+                problems.add(
+                    &key("name"),
+                    format!("{name:?} is already used by another provider"),
+                );
+            }
+            let url = problems.check(&key("url"), parse_base_url(raw.url.trim()));
+            if raw.api_key.is_none() {
+                problems.add(
+                    &key("api_key"),
+                    "is required (Jackett and Prowlarr show it in their settings)",
+                );
+            }
+            let timeout = problems.check(&key("timeout"), parse_timeout(&raw.timeout));
+            if let (Some(url), Some(api_key), Some(timeout)) = (url, raw.api_key, timeout) {
+                torznab.push(TorznabConfig {
+                    name,
+                    url,
+                    api_key,
+                    timeout,
+                    enabled: raw.enabled,
+                });
+            }
+        }
+        Some(SearchConfig {
+            cache_ttl: cache_ttl?,
+            apibay: ApibayConfig {
+                enabled: self.apibay.enabled,
+                url: apibay_url?,
+                timeout: apibay_timeout?,
+            },
+            torznab,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -542,8 +698,11 @@ impl RawConfig {
         let limits = self.limits.validate(&mut problems);
         let playground = self.playground.validate(&mut problems);
         let sync = self.sync.validate(&mut problems);
+        let search = self.search.validate(&mut problems);
 
-        match (listen, data_dir, timeout, auth, limits, playground, sync) {
+        match (
+            listen, data_dir, timeout, auth, limits, playground, sync, search,
+        ) {
             (
                 Some(listen),
                 Some(data_dir),
@@ -552,6 +711,7 @@ impl RawConfig {
                 Some(limits),
                 Some(playground),
                 Some(sync),
+                Some(search),
             ) if problems.0.is_empty() => Ok(Config {
                 server: ServerConfig { listen, data_dir },
                 qbittorrent: QbittorrentConfig {
@@ -572,6 +732,7 @@ impl RawConfig {
                 limits,
                 playground,
                 sync,
+                search,
             }),
             _ => Err(ConfigError {
                 problems: problems.0,

@@ -101,6 +101,13 @@ impl From<ServiceError> for AppError {
                 Self::UpstreamRejected(error.to_string())
             }
             ServiceError::Qbittorrent(error) => error.into(),
+            ServiceError::SearchFailed(ref failures) => {
+                if failures.iter().all(|failure| failure.rejected) {
+                    Self::UpstreamRejected(error.to_string())
+                } else {
+                    Self::UpstreamUnavailable(error.to_string())
+                }
+            }
         }
     }
 }

@@ -1,4 +1,5 @@
 //! One typed client per upstream. Nothing here knows about GraphQL or axum.
 
+pub mod indexers;
 pub mod qbittorrent;
 pub mod torrent_url;

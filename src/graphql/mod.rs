@@ -7,6 +7,7 @@ mod introspection;
 mod loaders;
 mod progress;
 mod scalars;
+mod search;
 mod torrents;
 mod viewer;
 
@@ -17,6 +18,7 @@ use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::config::LimitsConfig;
 use crate::services::TorrentService;
+use crate::services::search::SearchService;
 
 pub use crate::auth::Authentication;
 
@@ -25,7 +27,11 @@ pub type TorrentqlSchema = Schema<Query, Mutation, Subscription>;
 
 /// Every query root field.
 #[derive(MergedObject, Default)]
-pub struct Query(viewer::ViewerQuery, torrents::TorrentQuery);
+pub struct Query(
+    viewer::ViewerQuery,
+    torrents::TorrentQuery,
+    search::SearchQuery,
+);
 
 /// Every mutation root field.
 #[derive(MergedObject, Default)]
@@ -38,6 +44,7 @@ pub struct Subscription(progress::ProgressSubscription);
 /// The services resolvers call.
 pub struct Services {
     pub torrents: Arc<TorrentService>,
+    pub search: Arc<SearchService>,
 }
 
 /// The schema with its services and limits. Introspection needs an admin
@@ -56,6 +63,7 @@ pub fn build(
     let mut builder = builder()
         .data(Arc::clone(services.torrents.mirror()))
         .data(services.torrents)
+        .data(services.search)
         .data(files)
         .data(limits.clone())
         .limit_depth(limits.max_depth)

@@ -3,6 +3,7 @@
 
 pub mod progress;
 pub mod save_path;
+pub mod search;
 pub mod torrents;
 
 use std::time::Duration;
@@ -34,4 +35,7 @@ pub enum ServiceError {
     NotListed(Duration),
     #[error(transparent)]
     Qbittorrent(#[from] QbittorrentError),
+    /// Every search provider asked failed.
+    #[error("every search provider failed: {}", .0.iter().map(|f| format!("{}: {}", f.provider, f.message)).collect::<Vec<_>>().join("; "))]
+    SearchFailed(Vec<search::ProviderFailure>),
 }

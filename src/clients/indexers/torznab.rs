@@ -1,0 +1,354 @@
+//! Torznab feeds (Jackett, Prowlarr): `GET <endpoint>?apikey=&t=search&q=&cat=`,
+//! an RSS document with `torznab:attr` extensions.
+//!
+//! Quirks handled: the body may start with a byte-order mark; a bad API
+//! key is an `<error code="100" .../>` body sent with HTTP 200; sizes come
+//! from the `size` attribute (the enclosure length may be 0); the info hash
+//! may only be in a magnet, hex or base32.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+use super::{IndexerError, http_client, status_error, transport_error};
+use crate::torrent::{InfoHash, Magnet};
+
+/// The namespace of `torznab:attr` elements.
+const TORZNAB_NAMESPACE: &str = "http://torznab.com/schemas/2015/feed";
+/// Torznab error codes 100 to 199 are about the caller's credentials.
+const CREDENTIAL_ERRORS: std::ops::Range<u32> = 100..200;
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TorznabItem {
+    pub title: String,
+    pub size: Option<i64>,
+    pub published_at: Option<DateTime<Utc>>,
+    /// Newznab category numbers.
+    pub categories: Vec<u32>,
+    pub seeders: Option<u64>,
+    pub leechers: Option<u64>,
+    /// From `infohash`, else from the magnet in `magneturl` or `link`.
+    pub info_hash: Option<InfoHash>,
+    /// `magneturl`, or a `link` that is a magnet.
+    pub magnet: Option<String>,
+    /// A download link that is not a magnet (for adding by URL).
+    pub download_url: Option<String>,
+    pub files: Option<u64>,
+    pub imdb_id: Option<String>,
+    pub uploader: Option<String>,
+}
+
+/// A client for one Torznab endpoint.
+pub struct TorznabClient {
+    http: reqwest::Client,
+    endpoint: Url,
+    api_key: SecretString,
+}
+
+impl TorznabClient {
+    /// `endpoint` is the full URL up to `/api`, e.g. Jackett's
+    /// `http://host:9117/api/v2.0/indexers/all/results/torznab/api` or
+    /// Prowlarr's `http://host:9696/1/api`.
+    pub fn new(endpoint: Url, api_key: SecretString, timeout: Duration) -> Self {
+        Self {
+            http: http_client(timeout),
+            endpoint,
+            api_key,
+        }
+    }
+
+    /// Searches `categories` (all when empty).
+    pub async fn search(
+        &self,
+        query: &str,
+        categories: &[u32],
+    ) -> Result<Vec<TorznabItem>, IndexerError> {
+        let mut url = self.endpoint.clone();
+        {
+            let mut pairs = url.query_pairs_mut();
+            pairs
+                .append_pair("apikey", self.api_key.expose_secret())
+                .append_pair("t", "search")
+                .append_pair("q", query);
+            if !categories.is_empty() {
+                let joined = categories
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",");
+                pairs.append_pair("cat", &joined);
+            }
+        }
+        let response = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|error| transport_error(&error))?;
+        let status = response.status();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|error| transport_error(&error))?;
+        // Jackett reports errors in the body whatever the status: read it
+        // first so a 200-with-error and a 4xx-with-error say the same.
+        match parse(&body) {
+            Err(IndexerError::Malformed(_)) if !status.is_success() => Err(status_error(status)),
+            Ok(_) if !status.is_success() => Err(status_error(status)),
+            other => other,
+        }
+    }
+}
+
+/// Parses a Torznab answer: the items, or the error it reports.
+pub fn parse(body: &[u8]) -> Result<Vec<TorznabItem>, IndexerError> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| IndexerError::Malformed("the Torznab answer is not UTF-8".to_owned()))?;
+    let text = text.trim_start_matches('\u{feff}');
+    let document = roxmltree::Document::parse(text).map_err(|error| {
+        IndexerError::Malformed(format!("the Torznab answer is not XML: {error}"))
+    })?;
+    let root = document.root_element();
+    if root.has_tag_name("error") {
+        let code = root
+            .attribute("code")
+            .and_then(|code| code.parse::<u32>().ok())
+            .unwrap_or(0);
+        let description = root.attribute("description").unwrap_or("no description");
+        let message = format!("error {code}: {description}");
+        return Err(if CREDENTIAL_ERRORS.contains(&code) {
+            IndexerError::Rejected(format!("{message} (check the API key)"))
+        } else {
+            IndexerError::Rejected(message)
+        });
+    }
+    if !root.has_tag_name("rss") {
+        return Err(IndexerError::Malformed(format!(
+            "expected an RSS feed, found <{}>",
+            root.tag_name().name()
+        )));
+    }
+    Ok(root
+        .descendants()
+        .filter(|node| node.has_tag_name("item"))
+        .map(read_item)
+        .collect())
+}
+
+fn read_item(item: roxmltree::Node<'_, '_>) -> TorznabItem {
+    let child_text = |name: &str| {
+        item.children()
+            .find(|child| {
+                child.is_element()
+                    && child.tag_name().name() == name
+                    && child.tag_name().namespace().is_none()
+            })
+            .and_then(|child| child.text())
+            .map(str::trim)
+            .filter(|text| !text.is_empty())
+            .map(str::to_owned)
+    };
+    let attrs: Vec<(&str, &str)> = item
+        .children()
+        .filter(|child| {
+            child.is_element()
+                && child.tag_name().name() == "attr"
+                && child.tag_name().namespace() == Some(TORZNAB_NAMESPACE)
+        })
+        .filter_map(|attr| Some((attr.attribute("name")?, attr.attribute("value")?)))
+        .collect();
+    let attr = |name: &str| {
+        attrs
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.trim())
+            .filter(|value| !value.is_empty())
+    };
+    let number = |name: &str| attr(name).and_then(|value| value.parse::<u64>().ok());
+
+    let enclosure = item
+        .children()
+        .find(|child| child.has_tag_name("enclosure"));
+    let link = child_text("link").or_else(|| {
+        enclosure
+            .and_then(|e| e.attribute("url"))
+            .map(str::to_owned)
+    });
+    let link_is_magnet = link.as_deref().is_some_and(is_magnet);
+    let magnet = attr("magneturl")
+        .map(str::to_owned)
+        .or_else(|| link.clone().filter(|_| link_is_magnet));
+    let info_hash = attr("infohash")
+        .and_then(|hash| hash.parse::<InfoHash>().ok())
+        .or_else(|| {
+            magnet
+                .as_deref()
+                .and_then(|magnet| Magnet::parse(magnet).ok())
+                .map(|m| m.info_hash())
+        });
+
+    let seeders = number("seeders");
+    let leechers =
+        number("leechers").or_else(|| Some(number("peers")?.saturating_sub(seeders.unwrap_or(0))));
+    let size = attr("size")
+        .and_then(|size| size.parse::<i64>().ok())
+        .or_else(|| child_text("size").and_then(|size| size.parse().ok()))
+        .or_else(|| {
+            enclosure
+                .and_then(|e| e.attribute("length"))
+                .and_then(|length| length.parse().ok())
+        })
+        .filter(|size| *size > 0);
+    let mut categories: Vec<u32> = attrs
+        .iter()
+        .filter(|(key, _)| key.eq_ignore_ascii_case("category"))
+        .filter_map(|(_, value)| value.trim().parse().ok())
+        .collect();
+    if categories.is_empty() {
+        categories.extend(child_text("category").and_then(|category| category.parse::<u32>().ok()));
+    }
+    TorznabItem {
+        title: html_escape::decode_html_entities(&child_text("title").unwrap_or_default())
+            .into_owned(),
+        size,
+        published_at: child_text("pubDate")
+            .and_then(|date| DateTime::parse_from_rfc2822(&date).ok())
+            .map(|date| date.with_timezone(&Utc)),
+        categories,
+        seeders,
+        leechers,
+        info_hash,
+        magnet,
+        download_url: link.filter(|_| !link_is_magnet),
+        files: number("files"),
+        imdb_id: attr("imdbid").or_else(|| attr("imdb")).map(imdb_id),
+        uploader: attr("poster").map(str::to_owned),
+    }
+}
+
+fn is_magnet(link: &str) -> bool {
+    link.get(..7)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("magnet:"))
+}
+
+/// Newznab sends IMDb ids without the `tt` prefix.
+fn imdb_id(value: &str) -> String {
+    if value.starts_with("tt") {
+        value.to_owned()
+    } else {
+        format!("tt{value:0>7}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_jackett_feed() {
+        let items = parse(include_bytes!(
+            "../../../../shared/fixtures/torznab-jackett-tpb.xml"
+        ))
+        .unwrap();
+        assert_eq!(items.len(), 5);
+        let first = &items[0];
+        assert_eq!(first.title, "Series Title S05E02 HDTV x264-Xclusive [eztv]");
+        assert_eq!(
+            first.info_hash.unwrap().to_string(),
+            "9fb267cff5ae5603f07a347676ec3bf3e35f75e1"
+        );
+        assert_eq!(first.seeders, Some(34128));
+        assert_eq!(first.leechers, Some(36724 - 34128));
+        assert_eq!(first.size, Some(388_895_872));
+        assert!(
+            first
+                .magnet
+                .as_deref()
+                .unwrap()
+                .starts_with("magnet:?xt=urn:btih:9fb267")
+        );
+        assert_eq!(first.download_url, None);
+        assert_eq!(
+            first.published_at.unwrap().to_rfc3339(),
+            "2015-04-12T03:34:00+00:00"
+        );
+    }
+
+    #[test]
+    fn reads_sizes_from_the_attribute_and_base32_magnets() {
+        let items = parse(include_bytes!(
+            "../../../../shared/fixtures/torznab-animetosho.xml"
+        ))
+        .unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(
+            items[0].size,
+            Some(316_477_946),
+            "enclosure length is 0; the attr has the size"
+        );
+        assert_eq!(items[0].files, Some(1));
+        assert!(items[0].categories.contains(&5070));
+        // `infohash` wins over the magnet's (different) base32 hash.
+        assert_eq!(
+            items[0].info_hash.unwrap().to_string(),
+            "2d69a861bef5a9f2cdf791b7328e37b7953205e1"
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let mut body = "\u{feff}".as_bytes().to_vec();
+        body.extend_from_slice(include_bytes!(
+            "../../../../shared/fixtures/torznab-jackett-tpb.xml"
+        ));
+        assert_eq!(parse(&body).unwrap().len(), 5);
+    }
+
+    #[test]
+    fn an_error_body_is_a_rejection() {
+        let error = parse(include_bytes!(
+            "../../../../shared/fixtures/torznab-error-unauthorized.xml"
+        ))
+        .unwrap_err();
+        assert!(
+            matches!(&error, IndexerError::Rejected(message) if message.contains("100")),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn the_hash_can_come_from_a_base32_magnet_alone() {
+        let feed = br#"<rss xmlns:torznab="http://torznab.com/schemas/2015/feed"><channel><item>
+            <title>x</title>
+            <torznab:attr name="magneturl" value="magnet:?xt=urn:btih:VU2QYN66WU7FTPXSG3TFDRXW6KTEBPBF"/>
+        </item><item><title>link only</title><link>http://127.0.0.1:1/dl/2</link></item></channel></rss>"#;
+        let items = parse(feed).unwrap();
+        assert_eq!(
+            items[0].info_hash.unwrap().to_string(),
+            "ad350c37deb53e59bef236e651c6f6f2a640bc25"
+        );
+        assert_eq!(items[1].info_hash, None);
+        assert_eq!(
+            items[1].download_url.as_deref(),
+            Some("http://127.0.0.1:1/dl/2")
+        );
+    }
+
+    #[test]
+    fn garbage_is_malformed_not_a_panic() {
+        for body in [
+            &b""[..],
+            b"<html><body>oops</body></html>",
+            b"{\"json\":1}",
+            b"\xff\xfe",
+        ] {
+            assert!(
+                matches!(parse(body), Err(IndexerError::Malformed(_))),
+                "{body:?}"
+            );
+        }
+    }
+}

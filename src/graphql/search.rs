@@ -1,0 +1,144 @@
+//! `search`: every configured indexer at once, one ranked list whose
+//! results can be passed straight to `addTorrent`.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::guards::AdminGuard;
+use super::scalars::Bytes;
+use crate::error::AppError;
+use crate::services::search::{self, SearchRequest, SearchService};
+
+/// What kind of content to search for. `ALL` sends no category filter.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "search::SearchCategory")]
+pub enum SearchCategory {
+    All,
+    Movies,
+    Tv,
+    Music,
+    Audiobooks,
+    Books,
+    Games,
+    Software,
+    Other,
+}
+
+/// One torrent found, merged across the providers that returned it.
+#[derive(SimpleObject)]
+pub struct SearchResult {
+    /// Lowercase hex; null only for a Torznab result with nothing but a
+    /// download link (add it with `addTorrent(input: {url: downloadUrl})`).
+    info_hash: Option<String>,
+    /// HTML entities decoded.
+    name: String,
+    size: Bytes,
+    /// The highest count any provider reported.
+    seeders: i64,
+    leechers: i64,
+    files: Option<i64>,
+    uploader: Option<String>,
+    /// apibay's `vip`, `trusted`, `member`...
+    uploader_status: Option<String>,
+    added_at: Option<DateTime<Utc>>,
+    category: SearchCategory,
+    /// The provider's own category code (apibay `207`, Newznab `2040`...).
+    provider_category: Option<String>,
+    imdb_id: Option<String>,
+    /// Ready for `addTorrent(input: {magnet})`; adds the torrent `infoHash` names.
+    magnet: Option<String>,
+    /// A link to the `.torrent` (or to a magnet redirect), for `addTorrent(input: {url})`.
+    download_url: Option<String>,
+    /// The providers that returned it.
+    providers: Vec<String>,
+}
+
+/// A provider that contributed nothing, and why.
+#[derive(SimpleObject)]
+pub struct SearchFailure {
+    /// The provider's configured name (`apibay` for apibay).
+    provider: String,
+    /// As in `extensions.code`: `UPSTREAM_UNAVAILABLE` or `UPSTREAM_REJECTED`.
+    code: String,
+    message: String,
+}
+
+#[derive(SimpleObject)]
+pub struct SearchResults {
+    /// Sorted by seeders, most first.
+    results: Vec<SearchResult>,
+    failures: Vec<SearchFailure>,
+}
+
+#[derive(Default)]
+pub struct SearchQuery;
+
+#[Object]
+impl SearchQuery {
+    /// Searches every enabled indexer (or those named in `providers`) at
+    /// once. A provider that fails or times out is listed in `failures`;
+    /// only when every one fails is the field an error.
+    #[graphql(guard = "AdminGuard")]
+    async fn search(
+        &self,
+        ctx: &Context<'_>,
+        query: String,
+        #[graphql(default_with = "Some(SearchCategory::All)")] category: Option<SearchCategory>,
+        #[graphql(default_with = "Some(20)", desc = "At most 100.")] limit: Option<i32>,
+        providers: Option<Vec<String>>,
+    ) -> Result<SearchResults> {
+        let service = ctx.data::<Arc<SearchService>>()?;
+        let limit = limit.unwrap_or(20);
+        let found = service
+            .search(SearchRequest {
+                query,
+                category: category.unwrap_or(SearchCategory::All).into(),
+                limit: usize::try_from(limit).unwrap_or(0),
+                providers,
+            })
+            .await
+            .map_err(AppError::from)?;
+        Ok(SearchResults {
+            results: found.hits.into_iter().map(SearchResult::from).collect(),
+            failures: found
+                .failures
+                .into_iter()
+                .map(|failure| SearchFailure {
+                    code: if failure.rejected {
+                        "UPSTREAM_REJECTED"
+                    } else {
+                        "UPSTREAM_UNAVAILABLE"
+                    }
+                    .to_owned(),
+                    provider: failure.provider,
+                    message: failure.message,
+                })
+                .collect(),
+        })
+    }
+}
+
+impl From<search::SearchHit> for SearchResult {
+    fn from(hit: search::SearchHit) -> Self {
+        let count = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
+        Self {
+            info_hash: hit.info_hash.map(|hash| hash.to_string()),
+            name: hit.name,
+            size: Bytes(hit.size),
+            seeders: count(hit.seeders),
+            leechers: count(hit.leechers),
+            files: hit.files.map(count),
+            uploader: hit.uploader,
+            uploader_status: hit.uploader_status,
+            added_at: hit.added_at,
+            category: hit.category.into(),
+            provider_category: hit.provider_category,
+            imdb_id: hit.imdb_id,
+            magnet: hit.magnet,
+            download_url: hit.download_url,
+            providers: hit.providers,
+        }
+    }
+}
