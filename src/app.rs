@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
@@ -12,12 +13,15 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::{Authenticator, SecretSource};
+use crate::clients::jellyfin::{ClientIdentity, JellyfinClient};
 use crate::clients::qbittorrent::{Credentials, QbittorrentClient};
 use crate::config::{Config, LimitsConfig, PlaygroundConfig};
 use crate::graphql::{self, Services, TorrentqlSchema};
 use crate::http;
 use crate::managed::ManagedQbittorrent;
 use crate::services::TorrentService;
+use crate::services::libraries::{LibraryService, PathMappings};
+use crate::services::login::LoginService;
 use crate::services::progress::SyncSettings;
 use crate::services::search::SearchService;
 
@@ -25,6 +29,7 @@ use crate::services::search::SearchService;
 #[derive(Clone)]
 pub struct AppState {
     pub torrents: Arc<TorrentService>,
+    pub libraries: Arc<LibraryService>,
     pub schema: TorrentqlSchema,
     pub auth: Arc<Authenticator>,
     pub limits: LimitsConfig,
@@ -41,38 +46,78 @@ pub struct AppState {
 
 impl AppState {
     /// State for a qBittorrent reachable through `client`.
-    pub fn new(config: &Config, client: Arc<QbittorrentClient>, auth: Authenticator) -> Self {
-        let torrents = Arc::new(TorrentService::new(
-            client,
-            config.qbittorrent.allowed_save_roots.clone(),
-            config.qbittorrent.trackers.clone(),
-            SyncSettings {
-                interval: config.sync.interval,
-                max_busy_share: config.sync.max_busy_share,
-            },
+    pub fn new(
+        config: &Config,
+        client: Arc<QbittorrentClient>,
+        auth: Authenticator,
+    ) -> anyhow::Result<Self> {
+        let auth = Arc::new(auth);
+        let jellyfin = match &config.jellyfin {
+            Some(jellyfin) => {
+                let device_id = crate::data_dir::read_or_create(
+                    &config.server.data_dir.join("jellyfin-device-id"),
+                    || crate::data_dir::random_token(16),
+                )
+                .context("cannot keep the Jellyfin device id in the data directory")?;
+                Some(Arc::new(JellyfinClient::new(
+                    &jellyfin.url,
+                    jellyfin.api_key.clone(),
+                    jellyfin.timeout,
+                    ClientIdentity {
+                        device_id,
+                        version: env!("CARGO_PKG_VERSION").to_owned(),
+                    },
+                )))
+            }
+            None => None,
+        };
+        let libraries = Arc::new(LibraryService::new(
+            jellyfin.clone(),
+            config
+                .jellyfin
+                .as_ref()
+                .map_or(Duration::ZERO, |jellyfin| jellyfin.cache_ttl),
+            config.libraries.clone(),
+            PathMappings::new(config.path_mappings.clone()),
         ));
+        let torrents = Arc::new(
+            TorrentService::new(
+                client,
+                config.qbittorrent.allowed_save_roots.clone(),
+                config.qbittorrent.trackers.clone(),
+                SyncSettings {
+                    interval: config.sync.interval,
+                    max_busy_share: config.sync.max_busy_share,
+                },
+            )
+            .with_libraries(Arc::clone(&libraries)),
+        );
         let search = Arc::new(SearchService::new(
             &config.search,
             config.qbittorrent.trackers.clone(),
         ));
+        let login = Arc::new(LoginService::new(jellyfin, Arc::clone(&auth)));
         let schema = graphql::build(
             Services {
                 torrents: Arc::clone(&torrents),
                 search,
+                libraries: Arc::clone(&libraries),
+                login,
             },
             &config.limits,
             config.auth.public_introspection,
         );
-        Self {
+        Ok(Self {
             torrents,
+            libraries,
             schema,
-            auth: Arc::new(auth),
+            auth,
             limits: config.limits.clone(),
             playground: config.playground.clone(),
             playground_page: Arc::new(http::render_playground(&config.playground)),
             shutdown: CancellationToken::new(),
             connections: TaskTracker::new(),
-        }
+        })
     }
 }
 
@@ -96,12 +141,15 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let token = state.shutdown.clone();
     let connections = state.connections.clone();
-    let served = axum::serve(listener, router(state))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            token.cancel();
-        })
-        .await;
+    let served = axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        token.cancel();
+    })
+    .await;
     connections.close();
     if tokio::time::timeout(WEBSOCKET_CLOSE_TIMEOUT, connections.wait())
         .await
@@ -153,8 +201,13 @@ impl Backend {
         };
         let client = QbittorrentClient::new(&url, credentials, qbittorrent.timeout)
             .context("cannot build the qBittorrent client")?;
-        let state = AppState::new(config, Arc::new(client), auth);
-        tokio::spawn(Arc::clone(state.torrents.mirror()).run(state.shutdown.clone()));
+        let state = AppState::new(config, Arc::new(client), auth)?;
+        let mirror = Arc::clone(state.torrents.mirror());
+        tokio::spawn(Arc::clone(&mirror).run(state.shutdown.clone()));
+        tokio::spawn(
+            Arc::clone(&state.libraries)
+                .notify_completions(mirror.completions(None), state.shutdown.clone()),
+        );
         Ok(Self {
             state,
             managed,

@@ -258,27 +258,13 @@ fn bearer_token(header: &str) -> Option<&str> {
 
 /// Reads the generated secret, or creates one (48 random bytes).
 fn stored_secret(path: &Path) -> anyhow::Result<SecretString> {
-    match std::fs::read_to_string(path) {
-        Ok(text) if text.trim().len() >= 32 => {
-            return Ok(SecretString::from(text.trim().to_owned()));
-        }
-        Ok(_) => {}
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-        Err(error) => return Err(error).with_context(|| format!("cannot read {}", path.display())),
-    }
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
-    }
-    let secret = {
-        use base64::Engine;
-        use rand::RngCore;
-        let mut bytes = [0u8; 48];
-        rand::rng().fill_bytes(&mut bytes);
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    };
-    crate::managed::write_private(path, &secret)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    let secret = crate::data_dir::read_or_create(path, || crate::data_dir::random_token(48))
+        .with_context(|| format!("cannot read or write {}", path.display()))?;
+    anyhow::ensure!(
+        secret.len() >= 32,
+        "{} holds a secret shorter than 32 bytes",
+        path.display()
+    );
     Ok(SecretString::from(secret))
 }
 

@@ -37,6 +37,42 @@ pub struct Config {
     pub playground: PlaygroundConfig,
     pub sync: SyncConfig,
     pub search: SearchConfig,
+    /// Set when `jellyfin.url` is.
+    pub jellyfin: Option<JellyfinConfig>,
+    /// Libraries defined here rather than (or besides) in Jellyfin.
+    pub libraries: Vec<LibraryConfig>,
+    /// How Jellyfin's paths look to qBittorrent.
+    pub path_mappings: Vec<PathMappingConfig>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JellyfinConfig {
+    /// Jellyfin's address, with its base path if any.
+    pub url: Url,
+    /// An API key made in Jellyfin's dashboard (administrator rights).
+    #[serde(serialize_with = "masked_required")]
+    pub api_key: SecretString,
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    /// How long Jellyfin's library list is reused before asking again.
+    #[serde(with = "humantime_serde")]
+    pub cache_ttl: Duration,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LibraryConfig {
+    pub name: String,
+    /// Folders as Jellyfin sees them.
+    pub paths: Vec<PathBuf>,
+    pub collection_type: Option<String>,
+}
+
+/// One folder seen by both: Jellyfin at `jellyfin`, qBittorrent at
+/// `qbittorrent` (e.g. two containers mounting one volume differently).
+#[derive(Debug, Clone, Serialize)]
+pub struct PathMappingConfig {
+    pub jellyfin: PathBuf,
+    pub qbittorrent: PathBuf,
 }
 
 /// Torrent indexers searched by the `search` query.
@@ -305,6 +341,146 @@ struct RawConfig {
     playground: RawPlayground,
     sync: RawSync,
     search: RawSearch,
+    jellyfin: RawJellyfin,
+    libraries: Vec<RawLibrary>,
+    path_mappings: Vec<RawPathMapping>,
+}
+
+#[derive(Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawJellyfin {
+    #[serde(deserialize_with = "lenient::optional_string")]
+    url: Option<String>,
+    #[serde(deserialize_with = "lenient::optional_secret")]
+    api_key: Option<SecretString>,
+    #[serde(deserialize_with = "lenient::string")]
+    timeout: String,
+    #[serde(deserialize_with = "lenient::string")]
+    cache_ttl: String,
+}
+
+impl Default for RawJellyfin {
+    fn default() -> Self {
+        Self {
+            url: None,
+            api_key: None,
+            timeout: "10s".to_owned(),
+            cache_ttl: "30s".to_owned(),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RawLibrary {
+    #[serde(deserialize_with = "lenient::string")]
+    name: String,
+    paths: Vec<String>,
+    #[serde(deserialize_with = "lenient::optional_string")]
+    collection_type: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RawPathMapping {
+    #[serde(deserialize_with = "lenient::string")]
+    jellyfin: String,
+    #[serde(deserialize_with = "lenient::string")]
+    qbittorrent: String,
+}
+
+impl RawJellyfin {
+    fn validate(self, problems: &mut Problems) -> Option<Option<JellyfinConfig>> {
+        let timeout = problems.check("jellyfin.timeout", parse_timeout(&self.timeout));
+        let cache_ttl = problems.check(
+            "jellyfin.cache_ttl",
+            parse_duration(&self.cache_ttl, Duration::from_secs(24 * 3600)),
+        );
+        let Some(url) = self.url.filter(|url| !url.trim().is_empty()) else {
+            if self.api_key.is_some() {
+                problems.add("jellyfin.api_key", "is set but jellyfin.url is not");
+            }
+            return Some(None);
+        };
+        let url = problems.check("jellyfin.url", parse_base_url(url.trim()));
+        if self.api_key.is_none() {
+            problems.add(
+                "jellyfin.api_key",
+                "is required with jellyfin.url (Dashboard > API Keys)",
+            );
+        }
+        Some(Some(JellyfinConfig {
+            url: url?,
+            api_key: self.api_key?,
+            timeout: timeout?,
+            cache_ttl: cache_ttl?,
+        }))
+    }
+}
+
+fn validate_libraries(raw: Vec<RawLibrary>, problems: &mut Problems) -> Vec<LibraryConfig> {
+    let mut names = std::collections::HashSet::new();
+    raw.into_iter()
+        .enumerate()
+        .map(|(index, library)| {
+            let name = library.name.trim().to_owned();
+            if name.is_empty() {
+                problems.add(&format!("libraries[{index}].name"), "is required");
+            } else if !names.insert(name.to_lowercase()) {
+                problems.add(
+                    &format!("libraries[{index}].name"),
+                    format!("{name:?} is used twice"),
+                );
+            }
+            if library.paths.is_empty() {
+                problems.add(
+                    &format!("libraries[{index}].paths"),
+                    "needs at least one folder",
+                );
+            }
+            let paths: Vec<PathBuf> = library
+                .paths
+                .iter()
+                .enumerate()
+                .filter_map(|(at, path)| {
+                    problems.check(
+                        &format!("libraries[{index}].paths[{at}]"),
+                        crate::services::save_path::normalize(path),
+                    )
+                })
+                .collect();
+            LibraryConfig {
+                name,
+                paths,
+                collection_type: library
+                    .collection_type
+                    .filter(|kind| !kind.trim().is_empty()),
+            }
+        })
+        .collect()
+}
+
+fn validate_path_mappings(
+    raw: Vec<RawPathMapping>,
+    problems: &mut Problems,
+) -> Vec<PathMappingConfig> {
+    raw.into_iter()
+        .enumerate()
+        .filter_map(|(index, mapping)| {
+            let jellyfin = problems.check(
+                &format!("path_mappings[{index}].jellyfin"),
+                crate::services::save_path::normalize(&mapping.jellyfin),
+            );
+            let qbittorrent = problems.check(
+                &format!("path_mappings[{index}].qbittorrent"),
+                crate::services::save_path::normalize(&mapping.qbittorrent),
+            );
+            Some(PathMappingConfig {
+                jellyfin: jellyfin?,
+                qbittorrent: qbittorrent?,
+            })
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -699,9 +875,12 @@ impl RawConfig {
         let playground = self.playground.validate(&mut problems);
         let sync = self.sync.validate(&mut problems);
         let search = self.search.validate(&mut problems);
+        let jellyfin = self.jellyfin.validate(&mut problems);
+        let libraries = validate_libraries(self.libraries, &mut problems);
+        let path_mappings = validate_path_mappings(self.path_mappings, &mut problems);
 
         match (
-            listen, data_dir, timeout, auth, limits, playground, sync, search,
+            listen, data_dir, timeout, auth, limits, playground, sync, search, jellyfin,
         ) {
             (
                 Some(listen),
@@ -712,6 +891,7 @@ impl RawConfig {
                 Some(playground),
                 Some(sync),
                 Some(search),
+                Some(jellyfin),
             ) if problems.0.is_empty() => Ok(Config {
                 server: ServerConfig { listen, data_dir },
                 qbittorrent: QbittorrentConfig {
@@ -733,6 +913,9 @@ impl RawConfig {
                 playground,
                 sync,
                 search,
+                jellyfin,
+                libraries,
+                path_mappings,
             }),
             _ => Err(ConfigError {
                 problems: problems.0,

@@ -3,6 +3,7 @@
 //! upstream URL, cookie or stack trace. Internals are logged once, here,
 //! where they are turned into what the user sees.
 
+use crate::clients::jellyfin::JellyfinError;
 use crate::clients::qbittorrent::QbittorrentError;
 use crate::clients::torrent_url::TorrentUrlError;
 use crate::services::ServiceError;
@@ -26,6 +27,10 @@ pub enum AppError {
     UpstreamUnavailable(String),
     /// `UPSTREAM_REJECTED`: the upstream understood and refused.
     UpstreamRejected(String),
+    /// `NOT_CONFIGURED`: the feature needs configuration it does not have.
+    NotConfigured(String),
+    /// `RATE_LIMITED`: too many attempts; try again later.
+    RateLimited(String),
     /// `INTERNAL`: a bug or an unexpected answer; details are in the log.
     Internal,
 }
@@ -40,6 +45,8 @@ impl AppError {
             Self::NotFound(_) => "NOT_FOUND",
             Self::UpstreamUnavailable(_) => "UPSTREAM_UNAVAILABLE",
             Self::UpstreamRejected(_) => "UPSTREAM_REJECTED",
+            Self::NotConfigured(_) => "NOT_CONFIGURED",
+            Self::RateLimited(_) => "RATE_LIMITED",
             Self::Internal => "INTERNAL",
         }
     }
@@ -52,7 +59,9 @@ impl AppError {
             | Self::Forbidden(message)
             | Self::NotFound(message)
             | Self::UpstreamUnavailable(message)
-            | Self::UpstreamRejected(message) => message,
+            | Self::UpstreamRejected(message)
+            | Self::NotConfigured(message)
+            | Self::RateLimited(message) => message,
             Self::Internal => "internal error; the server log has the details",
         }
     }
@@ -101,6 +110,26 @@ impl From<ServiceError> for AppError {
                 Self::UpstreamRejected(error.to_string())
             }
             ServiceError::Qbittorrent(error) => error.into(),
+            ServiceError::Jellyfin(ref jellyfin) => match jellyfin {
+                JellyfinError::BadCredentials => Self::Unauthenticated(error.to_string()),
+                JellyfinError::UserDisabled => Self::Forbidden(error.to_string()),
+                JellyfinError::BadApiKey | JellyfinError::NotAdminKey => {
+                    tracing::error!(%error, "Jellyfin refused torrentql's API key");
+                    Self::UpstreamRejected(error.to_string())
+                }
+                JellyfinError::Starting | JellyfinError::Unavailable(_) => {
+                    Self::UpstreamUnavailable(error.to_string())
+                }
+                JellyfinError::Other(_) => {
+                    tracing::error!(%error, "unexpected answer from Jellyfin");
+                    Self::Internal
+                }
+            },
+            ServiceError::NotConfigured(message) => Self::NotConfigured(message),
+            ServiceError::RateLimited(message) => Self::RateLimited(message),
+            ServiceError::NotAdministrator(_) => {
+                Self::Forbidden(format!("{error}; only administrators get a token"))
+            }
             ServiceError::SearchFailed(ref failures) => {
                 if failures.iter().all(|failure| failure.rejected) {
                     Self::UpstreamRejected(error.to_string())

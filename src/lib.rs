@@ -13,6 +13,7 @@
 //! - [`clients`]: one typed client per upstream (qBittorrent, `.torrent` URLs).
 //! - [`torrent`]: info hashes, magnet links and `.torrent` files; pure code.
 //! - [`managed`]: a qbittorrent-nox of our own when none is configured.
+//! - [`data_dir`]: the small private files kept in the data directory.
 //!
 //! Dependencies point one way: `http` -> `graphql` -> `services` ->
 //! `clients` / `torrent`.
@@ -21,6 +22,7 @@ pub mod app;
 pub mod auth;
 pub mod clients;
 pub mod config;
+pub mod data_dir;
 pub mod error;
 pub mod graphql;
 pub mod http;

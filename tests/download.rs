@@ -10,28 +10,23 @@ use std::time::Duration;
 use common::app::{TestApp, admin_token, data};
 use common::qbittorrent::{Options, Qbittorrent};
 use common::subscriber::{Protocol, Subscriber};
-use common::torrents::make_torrent;
+use common::torrents::{MadeTorrent, make_torrent};
 use serde_json::json;
 use torrentql::clients::qbittorrent::{AddSource, AddTorrent};
 use torrentql::torrent::TorrentFile;
+use wiremock::matchers::{body_json, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const PAYLOAD_BYTES: usize = 20 * 1024 * 1024;
 /// 20 MiB at 4 MiB/s: about five seconds of progress events.
 const DOWNLOAD_LIMIT_KIB: u32 = 4096;
 
-#[tokio::test]
-async fn a_watched_download_reports_rising_progress_and_one_completion() {
-    let seeder = Qbittorrent::start(Options::default()).await;
-    let leecher = Qbittorrent::start(Options {
-        download_limit_kib: Some(DOWNLOAD_LIMIT_KIB),
-    })
-    .await;
-
-    // A seeds a generated file.
+/// Makes `name` (of `bytes`) on `seeder` and waits until it seeds.
+async fn seed(seeder: &Qbittorrent, name: &str, bytes: usize) -> MadeTorrent {
     let seed_dir = seeder.save_path.join("seed");
-    let made = make_torrent(&seed_dir, "payload.bin", &[("payload.bin", PAYLOAD_BYTES)]);
-    let seeder_client = seeder.client();
-    seeder_client
+    let made = make_torrent(&seed_dir, name, &[(name, bytes)]);
+    let client = seeder.client();
+    client
         .add(&AddTorrent {
             source: AddSource::File(TorrentFile::parse(made.bytes.clone()).unwrap()),
             save_path: Some(seed_dir.to_string_lossy().into_owned()),
@@ -42,10 +37,35 @@ async fn a_watched_download_reports_rising_progress_and_one_completion() {
         .await
         .unwrap();
     common::eventually("A to seed", Duration::from_secs(30), || async {
-        let torrent = seeder_client.torrent(made.hash).await.unwrap()?;
+        let torrent = client.torrent(made.hash).await.unwrap()?;
         (torrent.progress >= 1.0 && torrent.state().is_seeding()).then_some(())
     })
     .await;
+    made
+}
+
+/// Tells B where A is (once: a second call can delay the metadata on 5.1).
+async fn introduce(leecher: &Qbittorrent, seeder: &Qbittorrent, torrent: &MadeTorrent) {
+    leecher
+        .client()
+        .add_peers(
+            &[torrent.hash],
+            &[format!("127.0.0.1:{}", seeder.bittorrent_port)
+                .parse()
+                .unwrap()],
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_watched_download_reports_rising_progress_and_one_completion() {
+    let seeder = Qbittorrent::start(Options::default()).await;
+    let leecher = Qbittorrent::start(Options {
+        download_limit_kib: Some(DOWNLOAD_LIMIT_KIB),
+    })
+    .await;
+    let made = seed(&seeder, "payload.bin", PAYLOAD_BYTES).await;
 
     // torrentql on B, watched by two real graphql-ws subscribers.
     let app = TestApp::start(&leecher).await;
@@ -141,4 +161,141 @@ async fn a_watched_download_reports_rising_progress_and_one_completion() {
     let downloaded = std::fs::read(leecher.save_path.join("payload.bin")).unwrap();
     let seeded = std::fs::read(&made.content).unwrap();
     assert!(downloaded == seeded, "B's payload differs from A's");
+}
+
+/// Completed downloads inside a library are reported to Jellyfin once, with
+/// Jellyfin's path, even when Jellyfin is down at first; downloads outside
+/// every library are not reported.
+#[tokio::test]
+async fn completed_downloads_are_reported_to_jellyfin_once() {
+    let seeder = Qbittorrent::start(Options::default()).await;
+    let leecher = Qbittorrent::start(Options {
+        download_limit_kib: Some(DOWNLOAD_LIMIT_KIB),
+    })
+    .await;
+    let mib = 1024 * 1024;
+    let reported = seed(&seeder, "reported.bin", 4 * mib).await;
+    let retried = seed(&seeder, "retried.bin", 4 * mib).await;
+    let outside = seed(&seeder, "outside.bin", 4 * mib).await;
+
+    let jellyfin = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/Library/VirtualFolders"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(
+                std::fs::read(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../shared/fixtures/jellyfin-virtualfolders-10.8-four-libraries.json"
+                ))
+                .unwrap(),
+                "application/json",
+            ),
+        )
+        .mount(&jellyfin)
+        .await;
+    let updated = |file: &str| {
+        Mock::given(method("POST"))
+            .and(path("/Library/Media/Updated"))
+            .and(body_json(json!({ "Updates": [{ "Path": format!("/media/movies/{file}"), "UpdateType": "Created" }] })))
+    };
+    updated("reported.bin")
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&jellyfin)
+        .await;
+    // Jellyfin is down for the first two attempts at this one.
+    updated("retried.bin")
+        .respond_with(ResponseTemplate::new(503).set_body_string("Jellyfin Server is loading"))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&jellyfin)
+        .await;
+    updated("retried.bin")
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&jellyfin)
+        .await;
+
+    let toml = format!(
+        "[jellyfin]\nurl = \"{}\"\napi_key = \"key\"\n[[path_mappings]]\njellyfin = \"/media\"\nqbittorrent = \"{}\"\n",
+        jellyfin.uri(),
+        leecher.save_path.join("media").display()
+    );
+    let app = TestApp::start_with(&leecher.url, &leecher, &toml).await;
+    let params = json!({ "token": admin_token() });
+    let mut completions = Subscriber::start(
+        &app.ws_url(),
+        Protocol::GraphqlTransportWs,
+        params,
+        "subscription { torrentCompleted { torrent { hash } } }",
+        1,
+    );
+    let add = "mutation($i: AddTorrentInput!) { addTorrent(input: $i) { hash } }";
+    for (torrent, name, library) in [
+        (&reported, "reported.bin", Some("Movies")),
+        (&retried, "retried.bin", Some("Movies")),
+        (&outside, "outside.bin", None),
+    ] {
+        let mut input =
+            json!({ "magnet": format!("magnet:?xt=urn:btih:{}&dn={name}", torrent.hash) });
+        if let Some(library) = library {
+            input["library"] = json!(library);
+        }
+        data(&app.graphql(add, json!({ "i": input })).await);
+        introduce(&leecher, &seeder, torrent).await;
+    }
+
+    let mut completed = Vec::new();
+    while completed.len() < 3 {
+        let line = completions.next(Duration::from_secs(60)).await;
+        if line["kind"] == "next" {
+            completed.push(
+                line["payload"]["data"]["torrentCompleted"]["torrent"]["hash"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            );
+        }
+    }
+    completed.sort();
+    let mut expected = vec![
+        reported.hash.to_string(),
+        retried.hash.to_string(),
+        outside.hash.to_string(),
+    ];
+    expected.sort();
+    assert_eq!(completed, expected, "each completion once");
+
+    // Retries wait 1 s, then 2 s: four notices in all, then no more.
+    let notice_paths = || async {
+        jellyfin
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|request| request.url.path() == "/Library/Media/Updated")
+            .map(|request| {
+                let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+                body["Updates"][0]["Path"].as_str().unwrap().to_owned()
+            })
+            .collect::<Vec<_>>()
+    };
+    common::eventually(
+        "Jellyfin to take both notices",
+        Duration::from_secs(20),
+        || async { (notice_paths().await.len() >= 4).then_some(()) },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let paths = notice_paths().await;
+    let count = |file: &str| paths.iter().filter(|path| path.ends_with(file)).count();
+    assert_eq!(count("reported.bin"), 1, "{paths:?}");
+    assert_eq!(
+        count("retried.bin"),
+        3,
+        "two refused attempts, then one accepted: {paths:?}"
+    );
+    assert_eq!(count("outside.bin"), 0, "{paths:?}");
+    assert!(
+        paths.iter().all(|path| path.starts_with("/media/movies/")),
+        "Jellyfin's paths: {paths:?}"
+    );
 }

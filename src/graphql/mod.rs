@@ -4,6 +4,7 @@
 
 mod guards;
 mod introspection;
+mod libraries;
 mod loaders;
 mod progress;
 mod scalars;
@@ -18,9 +19,12 @@ use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::config::LimitsConfig;
 use crate::services::TorrentService;
+use crate::services::libraries::LibraryService;
+use crate::services::login::LoginService;
 use crate::services::search::SearchService;
 
 pub use crate::auth::Authentication;
+pub use libraries::ClientAddress;
 
 /// The schema type served by torrentql.
 pub type TorrentqlSchema = Schema<Query, Mutation, Subscription>;
@@ -31,11 +35,12 @@ pub struct Query(
     viewer::ViewerQuery,
     torrents::TorrentQuery,
     search::SearchQuery,
+    libraries::LibraryQuery,
 );
 
 /// Every mutation root field.
 #[derive(MergedObject, Default)]
-pub struct Mutation(torrents::TorrentMutation);
+pub struct Mutation(torrents::TorrentMutation, libraries::LoginMutation);
 
 /// Every subscription root field.
 #[derive(MergedSubscription, Default)]
@@ -45,6 +50,8 @@ pub struct Subscription(progress::ProgressSubscription);
 pub struct Services {
     pub torrents: Arc<TorrentService>,
     pub search: Arc<SearchService>,
+    pub libraries: Arc<LibraryService>,
+    pub login: Arc<LoginService>,
 }
 
 /// The schema with its services and limits. Introspection needs an admin
@@ -64,6 +71,8 @@ pub fn build(
         .data(Arc::clone(services.torrents.mirror()))
         .data(services.torrents)
         .data(services.search)
+        .data(services.libraries)
+        .data(services.login)
         .data(files)
         .data(limits.clone())
         .limit_depth(limits.max_depth)

@@ -13,6 +13,7 @@ use super::scalars::Bytes;
 use crate::clients::qbittorrent;
 use crate::config::LimitsConfig;
 use crate::error::AppError;
+use crate::services::libraries::LibraryService;
 use crate::services::{AddRequest, TorrentService, TorrentSource};
 use crate::torrent::InfoHash;
 
@@ -127,6 +128,15 @@ impl Torrent {
 
     async fn magnet_uri(&self) -> &str {
         &self.0.magnet_uri
+    }
+
+    /// The library the torrent's save path lies in, if any.
+    async fn library(&self, ctx: &Context<'_>) -> Result<Option<super::libraries::Library>> {
+        let service = ctx.data::<Arc<LibraryService>>()?;
+        let found = service.libraries().await.map_err(AppError::from)?;
+        Ok(service
+            .library_of(&found.libraries, &self.0.save_path)
+            .map(|library| super::libraries::Library::new(library, found.stale.as_ref())))
     }
 
     /// The torrent's files; empty until a magnet's metadata arrives.
@@ -249,8 +259,11 @@ pub struct AddTorrentInput {
     file: Option<Upload>,
     /// A name to show instead of the torrent's own.
     name: Option<String>,
-    /// Where to save, as qBittorrent sees it; must lie under an allowed root.
+    /// Where to save, as qBittorrent sees it; must lie under an allowed root
+    /// (or a library's folder). Not together with `library`.
     save_path: Option<String>,
+    /// Save into this library's download path (see `libraries`).
+    library: Option<String>,
     /// Created when it does not exist.
     category: Option<String>,
     /// Add it paused (on qBittorrent 5: stopped).
@@ -380,11 +393,35 @@ impl TorrentMutation {
                 .into());
             }
         };
+        let save_path = match (input.save_path, input.library) {
+            (Some(_), Some(_)) => {
+                return Err(AppError::BadUserInput(
+                    "give savePath or library, not both".to_owned(),
+                )
+                .into());
+            }
+            (Some(path), None) => Some(path),
+            (None, Some(name)) => {
+                let library = ctx
+                    .data::<Arc<LibraryService>>()?
+                    .find(&name)
+                    .await
+                    .map_err(AppError::from)?;
+                let path = library.download_path.ok_or_else(|| {
+                    AppError::BadUserInput(format!(
+                        "library {:?} has no folder to download into",
+                        library.name
+                    ))
+                })?;
+                Some(path.display().to_string())
+            }
+            (None, None) => None,
+        };
         let outcome = service(ctx)?
             .add(AddRequest {
                 source,
                 name: input.name,
-                save_path: input.save_path,
+                save_path,
                 category: input.category,
                 paused: input.paused.unwrap_or(false),
             })

@@ -4,6 +4,7 @@ use async_graphql::{Context, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::guards::{AdminGuard, admin_claims};
+use crate::auth::Claims;
 
 /// The caller, as their token says.
 #[derive(SimpleObject)]
@@ -27,12 +28,17 @@ impl ViewerQuery {
     /// doubles as the access check.
     #[graphql(guard = "AdminGuard")]
     async fn viewer(&self, ctx: &Context<'_>) -> Result<Viewer> {
-        let claims = admin_claims(ctx)?;
-        Ok(Viewer {
+        Ok(Viewer::from(admin_claims(ctx)?))
+    }
+}
+
+impl From<&Claims> for Viewer {
+    fn from(claims: &Claims) -> Self {
+        Self {
             subject: claims.sub.clone(),
             roles: claims.roles.clone(),
             is_admin: claims.is_admin(),
             expires_at: claims.expires_at(),
-        })
+        }
     }
 }

@@ -15,13 +15,22 @@ use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
 use serde_json::json;
 
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+
 use crate::app::AppState;
+use crate::graphql::ClientAddress;
 
 /// Runs a GraphQL request (or batch) and answers with its result.
 pub async fn execute(State(state): State<AppState>, request: Request) -> Response {
     let authentication = state
         .auth
         .authenticate_header(header(request.headers(), AUTHORIZATION));
+    let client = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(address)| ClientAddress(address.ip()));
     let content_type = header(request.headers(), CONTENT_TYPE).map(str::to_owned);
     let supported = content_type.as_deref().is_some_and(|content_type| {
         let essence = content_type.split(';').next().unwrap_or_default().trim();
@@ -59,7 +68,11 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
             ),
         );
     }
-    let response = state.schema.execute_batch(batch.data(authentication)).await;
+    let mut batch = batch.data(authentication);
+    if let Some(client) = client {
+        batch = batch.data(client);
+    }
+    let response = state.schema.execute_batch(batch).await;
     GraphQLResponse::from(response).into_response()
 }
 

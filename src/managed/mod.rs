@@ -161,31 +161,11 @@ pub async fn wait_until_ready(
 
 /// Reads the stored WebUI password, or generates and stores one.
 fn stored_password(path: &Path) -> anyhow::Result<SecretString> {
-    match std::fs::read_to_string(path) {
-        Ok(text) if !text.trim().is_empty() => {
-            return Ok(SecretString::from(text.trim().to_owned()));
-        }
-        Ok(_) => {}
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-        Err(error) => return Err(error).with_context(|| format!("cannot read {}", path.display())),
-    }
-    let password = profile::generate_password();
-    write_private(path, password.expose_secret())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(password)
-}
-
-/// Writes a file only its owner can read.
-pub(crate) fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(contents.as_bytes())
+    let password = crate::data_dir::read_or_create(path, || {
+        profile::generate_password().expose_secret().to_owned()
+    })
+    .with_context(|| format!("cannot read or write {}", path.display()))?;
+    Ok(SecretString::from(password))
 }
 
 struct Launcher {

@@ -151,9 +151,7 @@ pub fn password_hash(password: &SecretString) -> String {
 
 /// A random password of 24 URL-safe characters.
 pub fn generate_password() -> SecretString {
-    let mut bytes = [0u8; 18];
-    rand::rng().fill_bytes(&mut bytes);
-    SecretString::from(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    SecretString::from(crate::data_dir::random_token(18))
 }
 
 /// A TCP port free on 127.0.0.1 right now.

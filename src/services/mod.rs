@@ -1,6 +1,8 @@
 //! The use-cases every resolver calls. Services speak in domain types and
 //! [`ServiceError`]; they know nothing of GraphQL or HTTP.
 
+pub mod libraries;
+pub mod login;
 pub mod progress;
 pub mod save_path;
 pub mod search;
@@ -8,6 +10,7 @@ pub mod torrents;
 
 use std::time::Duration;
 
+use crate::clients::jellyfin::JellyfinError;
 use crate::clients::qbittorrent::QbittorrentError;
 use crate::clients::torrent_url::TorrentUrlError;
 use crate::torrent::{self, InfoHash};
@@ -35,6 +38,17 @@ pub enum ServiceError {
     NotListed(Duration),
     #[error(transparent)]
     Qbittorrent(#[from] QbittorrentError),
+    #[error(transparent)]
+    Jellyfin(JellyfinError),
+    /// A feature was used that the configuration does not enable.
+    #[error("{0}")]
+    NotConfigured(String),
+    /// Too many attempts; try again later.
+    #[error("{0}")]
+    RateLimited(String),
+    /// A valid Jellyfin login of a user who is not an administrator.
+    #[error("the Jellyfin user {0:?} is not an administrator")]
+    NotAdministrator(String),
     /// Every search provider asked failed.
     #[error("every search provider failed: {}", .0.iter().map(|f| format!("{}: {}", f.provider, f.message)).collect::<Vec<_>>().join("; "))]
     SearchFailed(Vec<search::ProviderFailure>),

@@ -13,6 +13,7 @@ use tokio::sync::OnceCell;
 use tokio::time::{Instant, sleep};
 
 use super::ServiceError;
+use super::libraries::LibraryService;
 use super::progress::{SyncSettings, TorrentMirror};
 use super::save_path;
 use crate::clients::qbittorrent::{
@@ -82,6 +83,8 @@ pub struct TorrentService {
     default_root: OnceCell<PathBuf>,
     /// Appended to magnets built from a bare info hash.
     trackers: Vec<String>,
+    /// Whose download folders also count as allowed save roots.
+    libraries: Option<Arc<LibraryService>>,
 }
 
 impl TorrentService {
@@ -100,7 +103,14 @@ impl TorrentService {
             configured_roots: allowed_save_roots,
             default_root: OnceCell::new(),
             trackers,
+            libraries: None,
         }
+    }
+
+    /// Lets saves go into these libraries' folders too.
+    pub fn with_libraries(mut self, libraries: Arc<LibraryService>) -> Self {
+        self.libraries = Some(libraries);
+        self
     }
 
     /// The qBittorrent client, for callers that need connection details.
@@ -293,8 +303,18 @@ impl TorrentService {
             .await
     }
 
-    /// The roots save paths must lie under.
+    /// The roots save paths must lie under: the configured ones (or
+    /// qBittorrent's default save path) and every library's folders.
     pub async fn allowed_save_roots(&self) -> Result<Vec<PathBuf>, ServiceError> {
+        let mut roots = match &self.libraries {
+            Some(libraries) => libraries.download_roots().await,
+            None => Vec::new(),
+        };
+        roots.extend(self.configured_or_default_roots().await?);
+        Ok(roots)
+    }
+
+    async fn configured_or_default_roots(&self) -> Result<Vec<PathBuf>, ServiceError> {
         if !self.configured_roots.is_empty() {
             return Ok(self.configured_roots.clone());
         }

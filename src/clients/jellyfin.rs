@@ -1,0 +1,302 @@
+//! Client for Jellyfin's HTTP API (10.8 to 12.0): libraries, "media
+//! updated" notices, and logging users in.
+//!
+//! Authentication uses `Authorization: MediaBrowser ...`, the one form
+//! every version accepts (`X-Emby-Token` and `api_key` are deprecated and
+//! off by default in 12.0). Jellyfin writes PascalCase JSON and omits null
+//! fields, so every field but the name is optional. Jellyfin may sit under
+//! a base path (`https://host/jellyfin/`).
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::{AUTHORIZATION, HeaderValue};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::json;
+use url::Url;
+
+/// Why a Jellyfin call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JellyfinError {
+    /// 401 to the API key: it is wrong or revoked.
+    #[error("Jellyfin refused the API key")]
+    BadApiKey,
+    /// 403 to the API key: it lacks administrator rights.
+    #[error("the Jellyfin API key lacks administrator rights")]
+    NotAdminKey,
+    /// 401 at login.
+    #[error("wrong username or password")]
+    BadCredentials,
+    /// 403 at login.
+    #[error("this Jellyfin user is disabled")]
+    UserDisabled,
+    /// 503 while Jellyfin loads.
+    #[error("Jellyfin is starting up")]
+    Starting,
+    /// Could not connect, timed out, or another 5xx.
+    #[error("Jellyfin is unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else unexpected.
+    #[error("unexpected answer from Jellyfin: {0}")]
+    Other(String),
+}
+
+/// A library ("virtual folder") as Jellyfin lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VirtualFolder {
+    pub name: String,
+    /// Folders, as Jellyfin sees them.
+    #[serde(default)]
+    pub locations: Vec<String>,
+    /// `movies`, `tvshows`, `music`, ...; absent for mixed libraries.
+    #[serde(default)]
+    pub collection_type: Option<String>,
+    #[serde(default)]
+    pub item_id: Option<String>,
+}
+
+/// A successful login.
+#[derive(Debug, Clone)]
+pub struct LoggedIn {
+    pub user_name: String,
+    pub is_administrator: bool,
+    /// The Jellyfin session's token; log it out when done.
+    pub access_token: SecretString,
+}
+
+/// Identifies torrentql to Jellyfin at login (10.9+ answers 400 without
+/// all four fields).
+#[derive(Debug, Clone)]
+pub struct ClientIdentity {
+    /// Stable per install.
+    pub device_id: String,
+    pub version: String,
+}
+
+/// A client for one Jellyfin server.
+pub struct JellyfinClient {
+    http: reqwest::Client,
+    /// Ends with `/`, so endpoint paths join under a base path.
+    base_url: Url,
+    api_key: SecretString,
+    identity: ClientIdentity,
+}
+
+impl JellyfinClient {
+    pub fn new(
+        base_url: &Url,
+        api_key: SecretString,
+        timeout: Duration,
+        identity: ClientIdentity,
+    ) -> Self {
+        let mut base_url = base_url.clone();
+        if !base_url.path().ends_with('/') {
+            base_url.set_path(&format!("{}/", base_url.path()));
+        }
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .user_agent(concat!("torrentql/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("a client with these settings always builds");
+        Self {
+            http,
+            base_url,
+            api_key,
+            identity,
+        }
+    }
+
+    /// `GET /Library/VirtualFolders`.
+    pub async fn virtual_folders(&self) -> Result<Vec<VirtualFolder>, JellyfinError> {
+        let response = self
+            .http
+            .get(self.endpoint("Library/VirtualFolders"))
+            .header(AUTHORIZATION, self.token_header(&self.api_key))
+            .send()
+            .await
+            .map_err(|error| transport_error(&error))?;
+        let response = api_key_status(response).await?;
+        response.json().await.map_err(|error| {
+            JellyfinError::Other(format!(
+                "libraries are not valid JSON: {}",
+                error.without_url()
+            ))
+        })
+    }
+
+    /// `POST /Library/Media/Updated`: Jellyfin rescans the nearest folder
+    /// it knows (after about a minute).
+    pub async fn media_created(&self, path: &str) -> Result<(), JellyfinError> {
+        let body = json!({ "Updates": [{ "Path": path, "UpdateType": "Created" }] });
+        let response = self
+            .http
+            .post(self.endpoint("Library/Media/Updated"))
+            .header(AUTHORIZATION, self.token_header(&self.api_key))
+            .json(&body)
+            .send()
+            .await
+            .map_err(|error| transport_error(&error))?;
+        api_key_status(response).await.map(drop)
+    }
+
+    /// `POST /Users/AuthenticateByName`.
+    pub async fn authenticate(
+        &self,
+        username: &str,
+        password: &SecretString,
+    ) -> Result<LoggedIn, JellyfinError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Answer {
+            user: User,
+            access_token: String,
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct User {
+            name: String,
+            #[serde(default)]
+            policy: Option<Policy>,
+        }
+        #[derive(Deserialize, Default)]
+        #[serde(rename_all = "PascalCase")]
+        struct Policy {
+            #[serde(default)]
+            is_administrator: bool,
+            #[serde(default)]
+            is_disabled: bool,
+        }
+
+        let body = json!({ "Username": username, "Pw": password.expose_secret() });
+        let response = self
+            .http
+            .post(self.endpoint("Users/AuthenticateByName"))
+            .header(AUTHORIZATION, self.client_header(None))
+            .json(&body)
+            .send()
+            .await
+            .map_err(|error| transport_error(&error))?;
+        match response.status() {
+            StatusCode::UNAUTHORIZED => return Err(JellyfinError::BadCredentials),
+            StatusCode::FORBIDDEN => return Err(JellyfinError::UserDisabled),
+            status if status == StatusCode::SERVICE_UNAVAILABLE => {
+                return Err(JellyfinError::Starting);
+            }
+            status if status.is_server_error() => {
+                return Err(JellyfinError::Unavailable(format!("answered {status}")));
+            }
+            status if !status.is_success() => {
+                return Err(JellyfinError::Other(format!("login answered {status}")));
+            }
+            _ => {}
+        }
+        let answer: Answer = response.json().await.map_err(|error| {
+            JellyfinError::Other(format!(
+                "login answer is not valid JSON: {}",
+                error.without_url()
+            ))
+        })?;
+        let policy = answer.user.policy.unwrap_or_default();
+        if policy.is_disabled {
+            return Err(JellyfinError::UserDisabled);
+        }
+        Ok(LoggedIn {
+            user_name: answer.user.name,
+            is_administrator: policy.is_administrator,
+            access_token: SecretString::from(answer.access_token),
+        })
+    }
+
+    /// `POST /Sessions/Logout` for a session from [`JellyfinClient::authenticate`].
+    pub async fn logout(&self, access_token: &SecretString) -> Result<(), JellyfinError> {
+        let response = self
+            .http
+            .post(self.endpoint("Sessions/Logout"))
+            .header(AUTHORIZATION, self.client_header(Some(access_token)))
+            .send()
+            .await
+            .map_err(|error| transport_error(&error))?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(JellyfinError::Other(format!(
+                "logout answered {}",
+                response.status()
+            )))
+        }
+    }
+
+    fn endpoint(&self, path: &str) -> Url {
+        self.base_url
+            .join(path)
+            .expect("endpoint paths are static and valid")
+    }
+
+    fn token_header(&self, token: &SecretString) -> HeaderValue {
+        sensitive(&format!("MediaBrowser Token=\"{}\"", token.expose_secret()))
+    }
+
+    fn client_header(&self, token: Option<&SecretString>) -> HeaderValue {
+        let mut value = format!(
+            "MediaBrowser Client=\"torrentql\", Device=\"torrentql\", DeviceId=\"{}\", Version=\"{}\"",
+            self.identity.device_id, self.identity.version
+        );
+        if let Some(token) = token {
+            value.push_str(&format!(", Token=\"{}\"", token.expose_secret()));
+        }
+        sensitive(&value)
+    }
+}
+
+fn sensitive(value: &str) -> HeaderValue {
+    let mut header = HeaderValue::from_str(value).unwrap_or_else(|_| HeaderValue::from_static(""));
+    header.set_sensitive(true);
+    header
+}
+
+/// Maps the status of a call made with the API key.
+async fn api_key_status(response: reqwest::Response) -> Result<reqwest::Response, JellyfinError> {
+    match response.status() {
+        status if status.is_success() => Ok(response),
+        StatusCode::UNAUTHORIZED => Err(JellyfinError::BadApiKey),
+        StatusCode::FORBIDDEN => Err(JellyfinError::NotAdminKey),
+        StatusCode::SERVICE_UNAVAILABLE => Err(JellyfinError::Starting),
+        status if status.is_server_error() => {
+            Err(JellyfinError::Unavailable(format!("answered {status}")))
+        }
+        status => Err(JellyfinError::Other(format!("answered {status}"))),
+    }
+}
+
+fn transport_error(error: &reqwest::Error) -> JellyfinError {
+    JellyfinError::Unavailable(if error.is_timeout() {
+        "timed out".to_owned()
+    } else if error.is_connect() {
+        "could not connect".to_owned()
+    } else {
+        "the connection failed".to_owned()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_virtual_folders_with_omitted_fields() {
+        let folders: Vec<VirtualFolder> = serde_json::from_slice(include_bytes!(
+            "../../../shared/fixtures/jellyfin-virtualfolders-10.8-four-libraries.json"
+        ))
+        .unwrap();
+        assert_eq!(folders.len(), 4);
+        assert_eq!(folders[1].name, "Movies");
+        assert_eq!(folders[1].locations, ["/media/movies"]);
+        assert_eq!(folders[3].collection_type.as_deref(), Some("homevideos"));
+        let bare: Vec<VirtualFolder> = serde_json::from_str(r#"[{"Name":"Mixed"}]"#).unwrap();
+        assert_eq!(bare[0].collection_type, None);
+        assert!(bare[0].locations.is_empty());
+    }
+}

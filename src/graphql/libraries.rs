@@ -1,0 +1,135 @@
+//! Libraries (`libraries`, `Torrent.library`) and logging in with Jellyfin
+//! (`login`, the one field without the admin guard).
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use secrecy::SecretString;
+
+use super::guards::AdminGuard;
+use super::viewer::Viewer;
+use crate::error::AppError;
+use crate::services::libraries::{self, LibraryService};
+use crate::services::login::LoginService;
+
+/// The caller's address, put in the request data by the HTTP layer (for
+/// login rate limits).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub IpAddr);
+
+/// Where a library is defined.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "libraries::LibrarySource")]
+pub enum LibrarySource {
+    /// Read from Jellyfin.
+    Jellyfin,
+    /// From `[[libraries]]` in torrentql's configuration.
+    Config,
+}
+
+/// A media library.
+#[derive(SimpleObject)]
+pub struct Library {
+    name: String,
+    /// Its folders, as Jellyfin sees them.
+    paths: Vec<String>,
+    /// `movies`, `tvshows`, `music`, `musicvideos`, `homevideos`, `boxsets`,
+    /// `books`, `mixed`, or another string a fork uses; null when absent.
+    collection_type: Option<String>,
+    /// Where downloads for it go: its first folder as qBittorrent sees it.
+    download_path: Option<String>,
+    source: LibrarySource,
+    /// Set when Jellyfin could not be reached and this is its last good
+    /// answer: a readable note of why and since when.
+    staleness: Option<String>,
+}
+
+impl Library {
+    pub fn new(library: &libraries::Library, stale: Option<&libraries::Staleness>) -> Self {
+        Self {
+            name: library.name.clone(),
+            paths: library
+                .paths
+                .iter()
+                .map(|path| path.display().to_string())
+                .collect(),
+            collection_type: library.collection_type.clone(),
+            download_path: library
+                .download_path
+                .as_ref()
+                .map(|path| path.display().to_string()),
+            source: library.source.into(),
+            staleness: stale
+                .filter(|_| library.source == libraries::LibrarySource::Jellyfin)
+                .map(|stale| {
+                    format!(
+                        "Jellyfin is unreachable ({}); this is its list from {}",
+                        stale.reason,
+                        stale
+                            .fetched_at
+                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    )
+                }),
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct LoginPayload {
+    /// A torrentql admin token: send it as `Authorization: Bearer <token>`.
+    token: String,
+    expires_at: DateTime<Utc>,
+    viewer: Viewer,
+}
+
+#[derive(Default)]
+pub struct LibraryQuery;
+
+#[Object]
+impl LibraryQuery {
+    /// Jellyfin's libraries (when configured) and those in the config.
+    #[graphql(guard = "AdminGuard")]
+    async fn libraries(&self, ctx: &Context<'_>) -> Result<Vec<Library>> {
+        let found = ctx
+            .data::<Arc<LibraryService>>()?
+            .libraries()
+            .await
+            .map_err(AppError::from)?;
+        Ok(found
+            .libraries
+            .iter()
+            .map(|library| Library::new(library, found.stale.as_ref()))
+            .collect())
+    }
+}
+
+#[derive(Default)]
+pub struct LoginMutation;
+
+#[Object]
+impl LoginMutation {
+    /// Logs in with a Jellyfin account. An administrator gets a torrentql
+    /// admin token; anyone else `FORBIDDEN`, wrong credentials
+    /// `UNAUTHENTICATED`. Attempts are rate limited (`RATE_LIMITED`). The
+    /// only field that needs no token.
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+        password: String,
+    ) -> Result<LoginPayload> {
+        let client = ctx.data_opt::<ClientAddress>().map(|address| address.0);
+        let session = ctx
+            .data::<Arc<LoginService>>()?
+            .login(&username, SecretString::from(password), client)
+            .await
+            .map_err(AppError::from)?;
+        Ok(LoginPayload {
+            token: session.token,
+            expires_at: session.expires_at,
+            viewer: Viewer::from(&session.claims),
+        })
+    }
+}

@@ -1,0 +1,111 @@
+//! Logging in with a Jellyfin account: an administrator gets a torrentql
+//! admin token. Attempts are rate limited per client address and per
+//! username, and the Jellyfin session is logged out again at once.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use secrecy::SecretString;
+
+use super::ServiceError;
+use crate::auth::{ADMIN_ROLE, Authenticator, Claims};
+use crate::clients::jellyfin::JellyfinClient;
+
+/// Login attempts allowed per minute, per client address and per username.
+pub const ATTEMPTS_PER_MINUTE: u32 = 5;
+
+/// A token issued at login.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub claims: Claims,
+}
+
+pub struct LoginService {
+    jellyfin: Option<Arc<JellyfinClient>>,
+    auth: Arc<Authenticator>,
+    by_address: DefaultKeyedRateLimiter<IpAddr>,
+    by_username: DefaultKeyedRateLimiter<String>,
+}
+
+impl LoginService {
+    pub fn new(jellyfin: Option<Arc<JellyfinClient>>, auth: Arc<Authenticator>) -> Self {
+        let quota = Quota::per_minute(NonZeroU32::new(ATTEMPTS_PER_MINUTE).expect("not zero"));
+        Self {
+            jellyfin,
+            auth,
+            by_address: RateLimiter::keyed(quota),
+            by_username: RateLimiter::keyed(quota),
+        }
+    }
+
+    /// Checks the credentials with Jellyfin and issues an admin token to an
+    /// administrator.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: SecretString,
+        client: Option<IpAddr>,
+    ) -> Result<Session, ServiceError> {
+        let Some(jellyfin) = &self.jellyfin else {
+            return Err(ServiceError::NotConfigured(
+                "login needs Jellyfin: set jellyfin.url and jellyfin.api_key".to_owned(),
+            ));
+        };
+        let username = username.trim();
+        if username.is_empty() {
+            return Err(ServiceError::InvalidInput(
+                "username must not be empty".to_owned(),
+            ));
+        }
+        // Forget idle keys so the limiters' memory stays bounded.
+        self.by_address.retain_recent();
+        self.by_username.retain_recent();
+        let address_allowed =
+            client.is_none_or(|address| self.by_address.check_key(&address).is_ok());
+        let user_allowed = self.by_username.check_key(&username.to_lowercase()).is_ok();
+        if !address_allowed || !user_allowed {
+            tracing::warn!(client = ?client, "login attempts rate limited");
+            return Err(ServiceError::RateLimited(format!(
+                "too many login attempts; at most {ATTEMPTS_PER_MINUTE} a minute per address and per user"
+            )));
+        }
+
+        let logged_in = jellyfin.authenticate(username, &password).await;
+        let logged_in = match logged_in {
+            Ok(logged_in) => logged_in,
+            Err(error) => {
+                tracing::info!(%error, client = ?client, "Jellyfin login failed");
+                return Err(error.into());
+            }
+        };
+        let jellyfin_session = logged_in.access_token.clone();
+        let client_for_logout = Arc::clone(jellyfin);
+        tokio::spawn(async move {
+            if let Err(error) = client_for_logout.logout(&jellyfin_session).await {
+                tracing::warn!(%error, "cannot log the Jellyfin session out");
+            }
+        });
+        if !logged_in.is_administrator {
+            return Err(ServiceError::NotAdministrator(logged_in.user_name));
+        }
+        let (token, expires_at) = self
+            .auth
+            .issue(&logged_in.user_name, &[ADMIN_ROLE.to_owned()], None)
+            .map_err(|error| ServiceError::NotConfigured(format!("{error:#}")))?;
+        let claims = self
+            .auth
+            .verify(&token)
+            .map_err(|_| ServiceError::NotConfigured("cannot verify an issued token".to_owned()))?;
+        tracing::info!(user = %logged_in.user_name, "issued an admin token after a Jellyfin login");
+        Ok(Session {
+            token,
+            expires_at,
+            claims,
+        })
+    }
+}
