@@ -1065,9 +1065,10 @@ fn default_data_dir() -> PathBuf {
 }
 
 fn parse_base_url(text: &str) -> Result<Url, String> {
-    let url = Url::parse(text).map_err(|error| format!("{text:?} is not a URL ({error})"))?;
+    // The text is not echoed: a URL can carry a key or password.
+    let url = Url::parse(text).map_err(|error| format!("is not a URL ({error})"))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("{text:?} must be an http:// or https:// URL"));
+        return Err("must be an http:// or https:// URL".to_owned());
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(
@@ -1076,7 +1077,9 @@ fn parse_base_url(text: &str) -> Result<Url, String> {
         );
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!("{text:?} must not have a query or fragment"));
+        return Err(
+            "must not have a query or fragment (give keys in their own settings)".to_owned(),
+        );
     }
     Ok(url)
 }

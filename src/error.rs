@@ -99,7 +99,8 @@ impl From<ServiceError> for AppError {
                 Self::BadUserInput(error.to_string())
             }
             ServiceError::TorrentUrl(ref cause) => match cause {
-                TorrentUrlError::Unreachable(_) | TorrentUrlError::Status(_) => {
+                TorrentUrlError::Unreachable(_) => Self::UpstreamUnavailable(error.to_string()),
+                TorrentUrlError::Status(status) if status.is_server_error() => {
                     Self::UpstreamUnavailable(error.to_string())
                 }
                 _ => Self::BadUserInput(error.to_string()),

@@ -9,8 +9,11 @@
 //! - [`auth`]: JWT claims, verification and issuing.
 //! - [`http`]: axum handlers: `/graphql` (API and playground), health checks.
 //! - [`graphql`]: the schema: roots, guards, one module per domain.
-//! - [`services`]: the use-cases every endpoint calls (torrents, save paths).
-//! - [`clients`]: one typed client per upstream (qBittorrent, `.torrent` URLs).
+//! - [`services`]: the use-cases every endpoint calls: torrents, progress
+//!   (the one qBittorrent mirror and its poller), search, libraries, login,
+//!   save paths.
+//! - [`clients`]: one typed client per upstream: qBittorrent, the apibay and
+//!   Torznab indexers, Jellyfin, `.torrent` URLs.
 //! - [`torrent`]: info hashes, magnet links and `.torrent` files; pure code.
 //! - [`managed`]: a qbittorrent-nox of our own when none is configured.
 //! - [`data_dir`]: the small private files kept in the data directory.

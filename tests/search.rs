@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::fixture;
+
 use std::time::{Duration, Instant};
 
 use common::app::{TestApp, data, error_code};
@@ -19,13 +21,6 @@ const SEARCH: &str = r#"query($q: String!, $c: SearchCategory, $l: Int, $p: [Str
         failures { provider code message }
     }
 }"#;
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/fixtures")
-        .join(name);
-    std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
-}
 
 fn json_body(bytes: Vec<u8>) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_raw(bytes, "application/json")

@@ -67,8 +67,15 @@ impl TorrentUrlClient {
         Self { http, max_bytes }
     }
 
-    /// Fetches `url`, following at most [`MAX_REDIRECTS`] redirects.
+    /// Fetches `url`, following at most [`MAX_REDIRECTS`] redirects, all
+    /// within [`FETCH_TIMEOUT`].
     pub async fn fetch(&self, url: &str) -> Result<Fetched, TorrentUrlError> {
+        tokio::time::timeout(FETCH_TIMEOUT, self.fetch_following_redirects(url))
+            .await
+            .unwrap_or_else(|_| Err(TorrentUrlError::Unreachable("timed out".to_owned())))
+    }
+
+    async fn fetch_following_redirects(&self, url: &str) -> Result<Fetched, TorrentUrlError> {
         let mut url = parse_http_url(url)?;
         for _ in 0..=MAX_REDIRECTS {
             let response = self

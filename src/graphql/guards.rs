@@ -18,6 +18,11 @@ impl Guard for AdminGuard {
 /// The caller's claims when they are an admin; the guard's error otherwise.
 pub fn admin_claims<'a>(ctx: &'a Context<'_>) -> Result<&'a Claims> {
     let error = match ctx.data_opt::<Authentication>() {
+        // A websocket keeps the claims of its connection_init: check the
+        // expiry on every operation, not only when the token arrived.
+        Some(Authentication::Verified(claims)) if claims.exp < chrono::Utc::now().timestamp() => {
+            AppError::Unauthenticated("the token has expired".to_owned())
+        }
         Some(Authentication::Verified(claims)) if claims.is_admin() => return Ok(claims),
         Some(Authentication::Verified(_)) => {
             AppError::Forbidden("this operation needs a token with the admin role".to_owned())

@@ -107,6 +107,7 @@ where
         tokio::pin!(events);
         loop {
             tokio::select! {
+                biased;
                 () = &mut expiry => {
                     yield Err(AppError::Unauthenticated("the token has expired; subscribe again with a new one".to_owned()).into());
                     break;

@@ -38,20 +38,24 @@ async fn get_graphql(
             axum::http::StatusCode::NOT_FOUND.into_response()
         };
     }
-    // The first offered protocol async-graphql speaks; clients that offer
-    // none get the current one, graphql-transport-ws.
-    let protocol = parts
+    // Answer in the protocol the handshake will name: the first of ours
+    // the client offers (graphql-transport-ws, then graphql-ws); clients
+    // that offer none get graphql-transport-ws.
+    let offered: Vec<String> = parts
         .headers
         .get(axum::http::header::SEC_WEBSOCKET_PROTOCOL)
         .and_then(|value| value.to_str().ok())
-        .into_iter()
-        .flat_map(|offered| offered.split(','))
-        .find_map(|offered| {
+        .map(|offered| {
             offered
-                .trim()
-                .parse::<async_graphql::http::WebSocketProtocols>()
-                .ok()
+                .split(',')
+                .map(|name| name.trim().to_owned())
+                .collect()
         })
+        .unwrap_or_default();
+    let protocol = async_graphql::http::ALL_WEBSOCKET_PROTOCOLS
+        .iter()
+        .find(|ours| offered.iter().any(|name| name == *ours))
+        .and_then(|name| name.parse::<async_graphql::http::WebSocketProtocols>().ok())
         .unwrap_or(async_graphql::http::WebSocketProtocols::GraphQLWS);
     let upgrade =
         match axum::extract::ws::WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
@@ -61,6 +65,7 @@ async fn get_graphql(
     let connections = state.connections.clone();
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .max_message_size(subscriptions::MAX_MESSAGE_BYTES)
         .on_upgrade(move |socket| {
             connections.track_future(subscriptions::serve_socket(socket, state, protocol))
         })

@@ -20,6 +20,10 @@ use serde_json::{Value, json};
 use crate::app::AppState;
 use crate::auth::Authentication;
 
+/// Largest message a client may send: subscriptions are small, and the
+/// first message is read before the client is authenticated.
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
 /// How long a client has to send `connection_init` (graphql-ws's default).
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(3);
 

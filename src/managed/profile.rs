@@ -120,7 +120,8 @@ pub fn write(profile_dir: &Path, settings: &ProfileSettings<'_>) -> io::Result<(
         Err(error) if error.kind() == io::ErrorKind::NotFound => String::new(),
         Err(error) => return Err(error),
     };
-    fs::write(&path, upsert(&existing, &entries))
+    // It holds the WebUI password hash.
+    crate::data_dir::write_private(&path, &upsert(&existing, &entries))
 }
 
 /// The command that starts qbittorrent-nox on a profile, with stdin closed

@@ -110,6 +110,11 @@ struct Cached {
     fetched: Instant,
 }
 
+/// After a failed fetch, Jellyfin is not asked again for this long: a list
+/// of many torrents resolving `Torrent.library` must not wait for one
+/// timeout each.
+const FAILURE_MEMORY: Duration = Duration::from_secs(5);
+
 /// Libraries from Jellyfin and the config.
 pub struct LibraryService {
     jellyfin: Option<Arc<JellyfinClient>>,
@@ -119,6 +124,10 @@ pub struct LibraryService {
     mappings: PathMappings,
     /// Jellyfin's last good answer.
     cache: RwLock<Option<Cached>>,
+    /// The last failure, remembered for [`FAILURE_MEMORY`].
+    last_failure: RwLock<Option<(Instant, JellyfinError)>>,
+    /// One fetch at a time: concurrent callers wait for it and share it.
+    refresh: tokio::sync::Mutex<()>,
 }
 
 impl LibraryService {
@@ -134,11 +143,9 @@ impl LibraryService {
             configured,
             mappings,
             cache: RwLock::new(None),
+            last_failure: RwLock::new(None),
+            refresh: tokio::sync::Mutex::new(()),
         }
-    }
-
-    pub fn mappings(&self) -> &PathMappings {
-        &self.mappings
     }
 
     /// Jellyfin's libraries (when configured) followed by the configured
@@ -172,18 +179,38 @@ impl LibraryService {
         &self,
         jellyfin: &JellyfinClient,
     ) -> Result<(Vec<Library>, Option<Staleness>), ServiceError> {
-        if let Some(cached) = self.cache.read().expect("cache lock").as_ref()
-            && cached.fetched.elapsed() < self.fresh_for
-        {
-            return Ok((cached.libraries.clone(), None));
+        if let Some(fresh) = self.fresh_cache() {
+            return Ok((fresh, None));
         }
-        match jellyfin.virtual_folders().await {
+        let _refreshing = self.refresh.lock().await;
+        // Someone else may have refreshed, or failed, while this one waited.
+        if let Some(fresh) = self.fresh_cache() {
+            return Ok((fresh, None));
+        }
+        let recent_failure = self
+            .last_failure
+            .read()
+            .expect("failure lock")
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < FAILURE_MEMORY)
+            .map(|(_, error)| error.clone());
+        let fetched = match recent_failure {
+            Some(error) => Err(error),
+            None => jellyfin.virtual_folders().await,
+        };
+        match fetched {
             Ok(folders) => {
                 let libraries: Vec<Library> = folders
                     .into_iter()
                     .map(|folder| {
-                        let paths: Vec<PathBuf> =
-                            folder.locations.iter().map(PathBuf::from).collect();
+                        // Only absolute folders below the root count: they
+                        // become allowed save roots.
+                        let paths: Vec<PathBuf> = folder
+                            .locations
+                            .iter()
+                            .filter_map(|location| super::save_path::normalize(location).ok())
+                            .filter(|path| path.parent().is_some())
+                            .collect();
                         Library {
                             name: folder.name,
                             download_path: paths
@@ -200,10 +227,19 @@ impl LibraryService {
                     fetched_at: Utc::now(),
                     fetched: Instant::now(),
                 });
+                *self.last_failure.write().expect("failure lock") = None;
                 Ok((libraries, None))
             }
             Err(error) => {
-                tracing::warn!(%error, "cannot list Jellyfin's libraries");
+                let mut last_failure = self.last_failure.write().expect("failure lock");
+                if last_failure
+                    .as_ref()
+                    .is_none_or(|(at, _)| at.elapsed() >= FAILURE_MEMORY)
+                {
+                    tracing::warn!(%error, "cannot list Jellyfin's libraries");
+                    *last_failure = Some((Instant::now(), error.clone()));
+                }
+                drop(last_failure);
                 match self.cache.read().expect("cache lock").as_ref() {
                     Some(cached) => Ok((
                         cached.libraries.clone(),
@@ -216,6 +252,15 @@ impl LibraryService {
                 }
             }
         }
+    }
+
+    fn fresh_cache(&self) -> Option<Vec<Library>> {
+        self.cache
+            .read()
+            .expect("cache lock")
+            .as_ref()
+            .filter(|cached| cached.fetched.elapsed() < self.fresh_for)
+            .map(|cached| cached.libraries.clone())
     }
 
     /// The library called `name` (case-insensitive).

@@ -14,12 +14,17 @@ use super::ServiceError;
 use crate::auth::{ADMIN_ROLE, Authenticator, Claims};
 use crate::clients::jellyfin::JellyfinClient;
 
-/// Login attempts allowed per minute, per client address and per username.
+/// Login attempts allowed per minute per client address.
 pub const ATTEMPTS_PER_MINUTE: u32 = 5;
+
+/// Attempts per username before waiting: below Jellyfin's own lockout (3
+/// failures for a user), then one every five minutes.
+const USERNAME_BURST: u32 = 2;
+const USERNAME_REFILL: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// A token issued at login.
 #[derive(Debug, Clone)]
-pub struct Session {
+pub struct IssuedToken {
     pub token: String,
     pub expires_at: DateTime<Utc>,
     pub claims: Claims,
@@ -34,12 +39,16 @@ pub struct LoginService {
 
 impl LoginService {
     pub fn new(jellyfin: Option<Arc<JellyfinClient>>, auth: Arc<Authenticator>) -> Self {
-        let quota = Quota::per_minute(NonZeroU32::new(ATTEMPTS_PER_MINUTE).expect("not zero"));
+        let per_address =
+            Quota::per_minute(NonZeroU32::new(ATTEMPTS_PER_MINUTE).expect("not zero"));
+        let per_username = Quota::with_period(USERNAME_REFILL)
+            .expect("not zero")
+            .allow_burst(NonZeroU32::new(USERNAME_BURST).expect("not zero"));
         Self {
             jellyfin,
             auth,
-            by_address: RateLimiter::keyed(quota),
-            by_username: RateLimiter::keyed(quota),
+            by_address: RateLimiter::keyed(per_address),
+            by_username: RateLimiter::keyed(per_username),
         }
     }
 
@@ -50,7 +59,7 @@ impl LoginService {
         username: &str,
         password: SecretString,
         client: Option<IpAddr>,
-    ) -> Result<Session, ServiceError> {
+    ) -> Result<IssuedToken, ServiceError> {
         let Some(jellyfin) = &self.jellyfin else {
             return Err(ServiceError::NotConfigured(
                 "login needs Jellyfin: set jellyfin.url and jellyfin.api_key".to_owned(),
@@ -65,14 +74,15 @@ impl LoginService {
         // Forget idle keys so the limiters' memory stays bounded.
         self.by_address.retain_recent();
         self.by_username.retain_recent();
-        let address_allowed =
-            client.is_none_or(|address| self.by_address.check_key(&address).is_ok());
-        let user_allowed = self.by_username.check_key(&username.to_lowercase()).is_ok();
-        if !address_allowed || !user_allowed {
+        // The username budget is only spent by attempts the address budget
+        // lets through.
+        let allowed = client.is_none_or(|address| self.by_address.check_key(&address).is_ok())
+            && self.by_username.check_key(&username.to_lowercase()).is_ok();
+        if !allowed {
             tracing::warn!(client = ?client, "login attempts rate limited");
-            return Err(ServiceError::RateLimited(format!(
-                "too many login attempts; at most {ATTEMPTS_PER_MINUTE} a minute per address and per user"
-            )));
+            return Err(ServiceError::RateLimited(
+                "too many login attempts; try again in a few minutes".to_owned(),
+            ));
         }
 
         let logged_in = jellyfin.authenticate(username, &password).await;
@@ -102,7 +112,7 @@ impl LoginService {
             .verify(&token)
             .map_err(|_| ServiceError::NotConfigured("cannot verify an issued token".to_owned()))?;
         tracing::info!(user = %logged_in.user_name, "issued an admin token after a Jellyfin login");
-        Ok(Session {
+        Ok(IssuedToken {
             token,
             expires_at,
             claims,

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use futures::Stream;
 use serde_json::{Map, Value};
-use tokio::sync::{Notify, broadcast, watch};
+use tokio::sync::{broadcast, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -30,6 +30,9 @@ use crate::torrent::InfoHash;
 /// Updates a subscriber may fall behind by before it is sent a fresh
 /// snapshot instead.
 const UPDATE_BUFFER: usize = 32;
+
+/// Completions kept for a slow completion subscriber.
+const COMPLETION_BUFFER: usize = 1024;
 
 /// First retry delay after qBittorrent fails to answer; doubles up to
 /// [`MAX_RETRY_DELAY`].
@@ -58,8 +61,6 @@ pub struct MirrorUpdate {
     pub changed: Vec<Arc<Torrent>>,
     /// Torrents that disappeared.
     pub removed: Vec<InfoHash>,
-    /// Torrents that finished downloading with this update.
-    pub completed: Vec<Arc<Torrent>>,
 }
 
 /// One event of a progress stream.
@@ -71,31 +72,133 @@ pub struct ProgressEvent {
     pub removed: Vec<InfoHash>,
 }
 
-/// The state of the poller, for health reports.
+/// The state of the poller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SyncStatus {
+struct SyncStatus {
     /// The first full sync has completed.
     pub filled: bool,
     /// The last sync succeeded.
     pub connected: bool,
-    /// Completed syncs, successful or not.
-    pub syncs: u64,
 }
 
 #[derive(Default)]
 struct MirrorState {
-    /// qBittorrent's objects with every partial update merged in, plus
-    /// their `hash`.
-    raw: HashMap<InfoHash, Map<String, Value>>,
-    /// `raw`, parsed; rebuilt only for entries that changed.
-    torrents: HashMap<InfoHash, Arc<Torrent>>,
+    /// Every torrent as the sync reports it: qBittorrent's baseline for its
+    /// next diff. Kept typed; keeping qBittorrent's raw objects would cost
+    /// several times the memory.
+    synced: HashMap<InfoHash, Arc<Torrent>>,
+    /// Newer facts than the sync's, from a mutation or a focused poll,
+    /// shown instead of `synced` until a sync that started after them
+    /// replaces them (a diff against qBittorrent's baseline would never
+    /// correct them otherwise).
+    overlays: HashMap<InfoHash, Overlay>,
     categories: BTreeMap<String, Map<String, Value>>,
     /// Torrents whose completion was published, so none is twice.
     reported_complete: HashSet<InfoHash>,
     version: u64,
+    /// Numbers the syncs, so an overlay knows which sync may replace it.
+    syncs_started: u64,
     last_success: Option<Instant>,
-    /// The current time between sync starts (stretched by slow syncs).
+    /// The current time between full sync starts (stretched by slow syncs).
     current_interval: Duration,
+}
+
+struct Overlay {
+    /// `None` hides a torrent just deleted.
+    torrent: Option<Arc<Torrent>>,
+    /// The sync running when it was recorded, whose answer may predate it.
+    recorded_during: u64,
+}
+
+impl MirrorState {
+    /// A torrent as torrentql shows it: its overlay, else the synced one.
+    fn view(&self, hash: &InfoHash) -> Option<&Arc<Torrent>> {
+        match self.overlays.get(hash) {
+            Some(overlay) => overlay.torrent.as_ref(),
+            None => self.synced.get(hash),
+        }
+    }
+
+    fn all(&self) -> impl Iterator<Item = &Arc<Torrent>> {
+        self.synced
+            .iter()
+            .filter(|(hash, _)| !self.overlays.contains_key(hash))
+            .map(|(_, torrent)| torrent)
+            .chain(
+                self.overlays
+                    .values()
+                    .filter_map(|overlay| overlay.torrent.as_ref()),
+            )
+    }
+
+    /// What changed for `before`'s hashes (their views before a change):
+    /// changed torrents, removed hashes, and torrents that just finished.
+    ///
+    /// Finishing is the completion time going from unset to set on a
+    /// torrent seen before, reported at most once per hash: a restart of
+    /// qBittorrent (every torrent re-checks its resume data) or of
+    /// torrentql (nothing was seen before) reports nothing again.
+    fn diff(&mut self, before: HashMap<InfoHash, Option<Arc<Torrent>>>) -> Changes {
+        let mut changes = Changes::default();
+        for (hash, old) in before {
+            match (old, self.view(&hash).cloned()) {
+                (Some(_), None) => {
+                    self.reported_complete.remove(&hash);
+                    changes.removed.push(hash);
+                }
+                (old, Some(new)) if old.as_deref() != Some(&*new) => {
+                    let finished = old.as_ref().is_some_and(|old| old.completed_at().is_none())
+                        && new.completed_at().is_some()
+                        && new.progress >= 1.0
+                        && self.reported_complete.insert(hash);
+                    if finished {
+                        changes.completed.push(Arc::clone(&new));
+                    }
+                    changes.changed.push(new);
+                }
+                _ => {}
+            }
+        }
+        changes
+    }
+}
+
+#[derive(Default)]
+struct Changes {
+    changed: Vec<Arc<Torrent>>,
+    removed: Vec<InfoHash>,
+    completed: Vec<Arc<Torrent>>,
+}
+
+impl Changes {
+    fn is_empty(&self) -> bool {
+        self.changed.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// Which torrents the live subscribers watch.
+#[derive(Default)]
+struct Watchers {
+    next_id: u64,
+    /// `None`: every torrent.
+    by_id: HashMap<u64, Option<HashSet<InfoHash>>>,
+}
+
+/// Unregisters a subscriber's interest when its stream is dropped.
+struct Watching {
+    mirror: Arc<TorrentMirror>,
+    id: u64,
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        self.mirror
+            .watchers
+            .lock()
+            .expect("watchers lock")
+            .by_id
+            .remove(&self.id);
+    }
 }
 
 /// The in-memory mirror of one qBittorrent.
@@ -104,19 +207,21 @@ pub struct TorrentMirror {
     settings: SyncSettings,
     state: RwLock<MirrorState>,
     updates: broadcast::Sender<Arc<MirrorUpdate>>,
+    /// Completions have a channel of their own, with room for bursts: a
+    /// subscriber lagging on progress must not miss one.
+    completions: broadcast::Sender<Arc<Torrent>>,
     status: watch::Sender<SyncStatus>,
-    /// Wakes the poller early (a subscriber is waiting for the first fill).
-    wake: Notify,
+    watchers: std::sync::Mutex<Watchers>,
 }
 
 impl TorrentMirror {
     /// An empty mirror; call [`TorrentMirror::run`] to fill and keep it.
     pub fn new(client: Arc<QbittorrentClient>, settings: SyncSettings) -> Self {
         let (updates, _) = broadcast::channel(UPDATE_BUFFER);
+        let (completions, _) = broadcast::channel(COMPLETION_BUFFER);
         let (status, _) = watch::channel(SyncStatus {
             filled: false,
             connected: false,
-            syncs: 0,
         });
         Self {
             client,
@@ -126,27 +231,31 @@ impl TorrentMirror {
                 ..MirrorState::default()
             }),
             updates,
+            completions,
             status,
-            wake: Notify::new(),
+            watchers: std::sync::Mutex::default(),
         }
     }
 
-    /// The poller: syncs until `shutdown`, pacing itself by its own cost.
+    /// The poller: full syncs paced by their own cost and, between full
+    /// syncs stretched past the interval, focused polls of the torrents the
+    /// live subscribers watch, at the interval. Ends on `shutdown`.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
         let mut rid = 0;
         let mut retry_delay = FIRST_RETRY_DELAY;
         loop {
+            let number = self.begin_sync();
             let started = Instant::now();
             let result = tokio::select! {
                 result = self.client.sync_maindata(rid) => result,
                 () = shutdown.cancelled() => return,
             };
             let cost = started.elapsed();
-            let next_start = match result {
+            let next_full = match result {
                 Ok(data) => {
                     rid = data.rid;
                     retry_delay = FIRST_RETRY_DELAY;
-                    self.apply(data);
+                    self.apply(data, number);
                     started + self.period(cost)
                 }
                 Err(error) => {
@@ -155,25 +264,36 @@ impl TorrentMirror {
                     if self.status.borrow().connected {
                         tracing::warn!(%error, "qBittorrent stopped answering; the mirror is stale");
                     }
-                    self.status.send_modify(|status| {
-                        status.connected = false;
-                        status.syncs += 1;
-                    });
+                    self.status.send_modify(|status| status.connected = false);
                     let delay = retry_delay;
                     retry_delay = (retry_delay * 2).min(MAX_RETRY_DELAY);
                     Instant::now() + delay
                 }
             };
+            let mut next_focus = started + self.settings.interval;
+            while next_focus < next_full {
+                tokio::select! {
+                    () = tokio::time::sleep_until(next_focus) => {}
+                    () = shutdown.cancelled() => return,
+                }
+                self.poll_watched().await;
+                next_focus += self.settings.interval;
+            }
             tokio::select! {
-                () = tokio::time::sleep_until(next_start) => {}
-                () = self.wake.notified() => {}
+                () = tokio::time::sleep_until(next_full) => {}
                 () = shutdown.cancelled() => return,
             }
         }
     }
 
-    /// Time from the start of one sync to the start of the next, after a
-    /// sync that took `cost`: the configured interval, stretched so that
+    fn begin_sync(&self) -> u64 {
+        let mut state = self.state.write().expect("mirror lock");
+        state.syncs_started += 1;
+        state.syncs_started
+    }
+
+    /// Time from the start of one full sync to the start of the next, after
+    /// a sync that took `cost`: the configured interval, stretched so that
     /// syncing takes at most `max_busy_share` of qBittorrent's time.
     fn period(&self, cost: Duration) -> Duration {
         let share = self.settings.max_busy_share.clamp(0.001, 1.0);
@@ -186,62 +306,115 @@ impl TorrentMirror {
         period
     }
 
-    /// Merges one `sync/maindata` answer and publishes what changed.
-    fn apply(&self, data: MainData) {
+    /// The hashes every live subscriber watches, when none watches them
+    /// all (and at least one watches something).
+    fn watched(&self) -> Option<Vec<InfoHash>> {
+        let watchers = self.watchers.lock().expect("watchers lock");
+        let mut hashes = HashSet::new();
+        for watched in watchers.by_id.values() {
+            hashes.extend(watched.as_ref()?);
+        }
+        (!hashes.is_empty()).then(|| hashes.into_iter().collect())
+    }
+
+    /// Asks qBittorrent for the watched torrents alone and records them.
+    async fn poll_watched(&self) {
+        let Some(hashes) = self.watched() else {
+            return;
+        };
+        if !self.status.borrow().connected {
+            return;
+        }
+        match self
+            .client
+            .torrents(TorrentFilter::All, None, Some(&hashes))
+            .await
+        {
+            Ok(torrents) => {
+                let listed: HashSet<InfoHash> =
+                    torrents.iter().map(|torrent| torrent.hash).collect();
+                for torrent in torrents {
+                    self.record(&torrent);
+                }
+                let gone: Vec<InfoHash> = {
+                    let state = self.state.read().expect("mirror lock");
+                    hashes
+                        .into_iter()
+                        .filter(|hash| !listed.contains(hash) && state.view(hash).is_some())
+                        .collect()
+                };
+                for hash in gone {
+                    self.forget(hash);
+                }
+            }
+            Err(error) => {
+                tracing::debug!(%error, "focused poll failed; the next full sync will tell")
+            }
+        }
+    }
+
+    /// Merges one `sync/maindata` answer (of sync `number`) and publishes
+    /// what changed.
+    fn apply(&self, data: MainData, number: u64) {
         let mut state = self.state.write().expect("mirror lock");
         let was_filled = self.status.borrow().filled;
         let reset = data.full_update;
-        let mut changed = Vec::new();
-        let mut removed = Vec::new();
-        let mut completed = Vec::new();
+
+        let partials: Vec<(InfoHash, Map<String, Value>)> = data
+            .torrents
+            .into_iter()
+            .filter_map(|(hash, partial)| match hash.parse::<InfoHash>() {
+                Ok(hash) => Some((hash, partial)),
+                Err(_) => {
+                    tracing::debug!(%hash, "skipping a torrent with an unusable hash");
+                    None
+                }
+            })
+            .collect();
+        let removed: Vec<InfoHash> = data
+            .torrents_removed
+            .iter()
+            .filter_map(|hash| hash.parse().ok())
+            .collect();
+        let replaced_overlays: Vec<InfoHash> = state
+            .overlays
+            .iter()
+            .filter(|(_, overlay)| overlay.recorded_during < number)
+            .map(|(hash, _)| *hash)
+            .collect();
+        let mut affected: HashSet<InfoHash> = partials.iter().map(|(hash, _)| *hash).collect();
+        affected.extend(&removed);
+        affected.extend(&replaced_overlays);
+        if reset {
+            affected.extend(state.synced.keys().copied());
+        }
+        let before: HashMap<InfoHash, Option<Arc<Torrent>>> = affected
+            .iter()
+            .map(|hash| (*hash, state.view(hash).cloned()))
+            .collect();
 
         if reset {
-            let listed: HashSet<InfoHash> = data
-                .torrents
-                .keys()
-                .filter_map(|hash| hash.parse().ok())
-                .collect();
-            let gone: Vec<InfoHash> = state
-                .raw
-                .keys()
-                .filter(|hash| !listed.contains(hash))
-                .copied()
-                .collect();
-            for hash in gone {
-                state.raw.remove(&hash);
-                state.torrents.remove(&hash);
-                removed.push(hash);
-            }
+            let listed: HashSet<InfoHash> = partials.iter().map(|(hash, _)| *hash).collect();
+            state.synced.retain(|hash, _| listed.contains(hash));
             state.categories.clear();
         }
-        for (hash_text, partial) in data.torrents {
-            let Ok(hash) = hash_text.parse::<InfoHash>() else {
-                tracing::debug!(hash = %hash_text, "skipping a torrent with an unusable hash");
-                continue;
+        for (hash, partial) in partials {
+            // A full update's objects are whole; anything else is merged
+            // into what the sync said before.
+            let base = if reset {
+                None
+            } else {
+                state.synced.get(&hash).cloned()
             };
-            let entry = state.raw.entry(hash).or_insert_with(|| {
-                let mut fresh = Map::new();
-                fresh.insert("hash".to_owned(), Value::String(hash_text.clone()));
-                fresh
-            });
-            if reset {
-                entry.retain(|key, _| key == "hash");
-            }
-            entry.extend(partial);
-            if let Some((torrent, finished)) = reparse(&mut state, hash) {
-                if finished && was_filled {
-                    completed.push(Arc::clone(&torrent));
-                }
-                changed.push(torrent);
+            if let Some(torrent) = merged(base.as_deref(), hash, partial) {
+                state.synced.insert(hash, Arc::new(torrent));
             }
         }
-        for hash_text in data.torrents_removed {
-            if let Ok(hash) = hash_text.parse::<InfoHash>()
-                && state.raw.remove(&hash).is_some()
-            {
-                state.torrents.remove(&hash);
-                removed.push(hash);
-            }
+        for hash in &removed {
+            state.synced.remove(hash);
+        }
+        for hash in &replaced_overlays {
+            state.overlays.remove(hash);
         }
         for (name, partial) in data.categories {
             state.categories.entry(name).or_default().extend(partial);
@@ -251,61 +424,73 @@ impl TorrentMirror {
         }
         state.last_success = Some(Instant::now());
 
-        let update = if reset || !changed.is_empty() || !removed.is_empty() {
+        let mut changes = state.diff(before);
+        if !was_filled {
+            // Nothing finished that torrentql saw unfinished.
+            changes.completed.clear();
+        }
+        let update = (reset || !changes.is_empty()).then(|| {
             state.version += 1;
-            Some(MirrorUpdate {
-                version: state.version,
-                reset,
-                changed,
-                removed,
-                completed,
-            })
-        } else {
-            None
-        };
+            state.version
+        });
         drop(state);
         self.status.send_modify(|status| {
             status.filled = true;
             status.connected = true;
-            status.syncs += 1;
         });
-        if let Some(update) = update {
-            for torrent in &update.completed {
-                tracing::info!(hash = %torrent.hash, name = %torrent.name, "torrent completed");
-            }
-            // No receiver is not an error: nobody is subscribed.
-            let _ = self.updates.send(Arc::new(update));
+        if let Some(version) = update {
+            self.publish(version, reset, changes);
         }
     }
 
+    fn publish(&self, version: u64, reset: bool, changes: Changes) {
+        for torrent in changes.completed {
+            tracing::info!(hash = %torrent.hash, name = %torrent.name, "torrent completed");
+            // No receiver is not an error: nobody is listening.
+            let _ = self.completions.send(torrent);
+        }
+        let _ = self.updates.send(Arc::new(MirrorUpdate {
+            version,
+            reset,
+            changed: changes.changed,
+            removed: changes.removed,
+        }));
+    }
+
     /// Records a torrent as qBittorrent just reported it (after a
-    /// mutation), so a read right after a write sees the write.
+    /// mutation, or a focused poll), so a read right after a write sees the
+    /// write; subscribers get it like any other change.
     pub fn record(&self, torrent: &Torrent) {
-        let Ok(Value::Object(fields)) = serde_json::to_value(torrent) else {
-            return;
-        };
-        let mut state = self.state.write().expect("mirror lock");
+        self.overlay(torrent.hash, Some(Arc::new(torrent.clone())));
+    }
+
+    /// Records that a torrent is gone (after a delete).
+    pub fn forget(&self, hash: InfoHash) {
+        self.overlay(hash, None);
+    }
+
+    fn overlay(&self, hash: InfoHash, torrent: Option<Arc<Torrent>>) {
         if !self.status.borrow().filled {
             return;
         }
-        state.raw.entry(torrent.hash).or_default().extend(fields);
-        let Some((torrent, finished)) = reparse(&mut state, torrent.hash) else {
-            return;
-        };
-        state.version += 1;
-        let update = MirrorUpdate {
-            version: state.version,
-            reset: false,
-            completed: if finished {
-                vec![Arc::clone(&torrent)]
-            } else {
-                Vec::new()
+        let mut state = self.state.write().expect("mirror lock");
+        let before = HashMap::from([(hash, state.view(&hash).cloned())]);
+        let recorded_during = state.syncs_started;
+        state.overlays.insert(
+            hash,
+            Overlay {
+                torrent,
+                recorded_during,
             },
-            changed: vec![torrent],
-            removed: Vec::new(),
-        };
+        );
+        let changes = state.diff(before);
+        if changes.is_empty() {
+            return;
+        }
+        state.version += 1;
+        let version = state.version;
         drop(state);
-        let _ = self.updates.send(Arc::new(update));
+        self.publish(version, false, changes);
     }
 
     /// Records that a category exists (after a mutation created it).
@@ -319,25 +504,6 @@ impl TorrentMirror {
         });
     }
 
-    /// Records that a torrent is gone (after a delete).
-    pub fn forget(&self, hash: InfoHash) {
-        let mut state = self.state.write().expect("mirror lock");
-        if state.raw.remove(&hash).is_none() {
-            return;
-        }
-        state.torrents.remove(&hash);
-        state.version += 1;
-        let update = MirrorUpdate {
-            version: state.version,
-            reset: false,
-            changed: Vec::new(),
-            removed: vec![hash],
-            completed: Vec::new(),
-        };
-        drop(state);
-        let _ = self.updates.send(Arc::new(update));
-    }
-
     /// Whether reads may be answered from the mirror now.
     pub fn is_fresh(&self) -> bool {
         let status = *self.status.borrow();
@@ -348,11 +514,6 @@ impl TorrentMirror {
             && state
                 .last_success
                 .is_some_and(|last| last.elapsed() <= stale_after)
-    }
-
-    /// The poller's state.
-    pub fn status(&self) -> SyncStatus {
-        *self.status.borrow()
     }
 
     /// Torrents matching the arguments, or `None` when the mirror is not
@@ -375,11 +536,11 @@ impl TorrentMirror {
                 .iter()
                 .collect::<HashSet<_>>()
                 .into_iter()
-                .filter_map(|hash| state.torrents.get(hash))
+                .filter_map(|hash| state.view(hash))
                 .filter(matches)
                 .cloned()
                 .collect(),
-            None => state.torrents.values().filter(matches).cloned().collect(),
+            None => state.all().filter(matches).cloned().collect(),
         };
         torrents.sort_by(|a, b| a.added_on.cmp(&b.added_on).then(a.hash.cmp(&b.hash)));
         Some(torrents)
@@ -425,6 +586,7 @@ impl TorrentMirror {
     ) -> impl Stream<Item = ProgressEvent> + Send + 'static + use<> {
         let mirror = Arc::clone(self);
         async_stream::stream! {
+            let _watching = mirror.watch(hashes.clone());
             // Subscribe before the snapshot so nothing falls in between;
             // updates the snapshot already contains are skipped by version.
             let mut updates = mirror.updates.subscribe();
@@ -466,23 +628,30 @@ impl TorrentMirror {
         self: &Arc<Self>,
         hashes: Option<HashSet<InfoHash>>,
     ) -> impl Stream<Item = Arc<Torrent>> + Send + 'static + use<> {
-        let mut updates = self.updates.subscribe();
+        let mut completions = self.completions.subscribe();
         async_stream::stream! {
             loop {
-                match updates.recv().await {
-                    Ok(update) => {
-                        for torrent in &update.completed {
-                            if hashes.as_ref().is_none_or(|hashes| hashes.contains(&torrent.hash)) {
-                                yield Arc::clone(torrent);
-                            }
-                        }
-                    }
+                match completions.recv().await {
+                    Ok(torrent) if hashes.as_ref().is_none_or(|hashes| hashes.contains(&torrent.hash)) => yield torrent,
+                    Ok(_) => {}
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
-                        tracing::warn!(missed, "a completion subscriber fell behind; some completions were skipped");
+                        tracing::warn!(missed, "a completion subscriber fell far behind; some completions were skipped");
                     }
                     Err(broadcast::error::RecvError::Closed) => break,
                 }
             }
+        }
+    }
+
+    /// Registers a subscriber's interest until the returned guard drops.
+    fn watch(self: &Arc<Self>, hashes: Option<HashSet<InfoHash>>) -> Watching {
+        let mut watchers = self.watchers.lock().expect("watchers lock");
+        watchers.next_id += 1;
+        let id = watchers.next_id;
+        watchers.by_id.insert(id, hashes);
+        Watching {
+            mirror: Arc::clone(self),
+            id,
         }
     }
 
@@ -491,10 +660,10 @@ impl TorrentMirror {
         let mut torrents: Vec<Arc<Torrent>> = match hashes {
             Some(hashes) => hashes
                 .iter()
-                .filter_map(|hash| state.torrents.get(hash))
+                .filter_map(|hash| state.view(hash))
                 .cloned()
                 .collect(),
-            None => state.torrents.values().cloned().collect(),
+            None => state.all().cloned().collect(),
         };
         torrents.sort_by(|a, b| a.added_on.cmp(&b.added_on).then(a.hash.cmp(&b.hash)));
         (
@@ -508,33 +677,22 @@ impl TorrentMirror {
     }
 }
 
-/// Re-parses `raw[hash]`; returns the torrent when it differs from before,
-/// and whether it just finished downloading.
-///
-/// Finishing is the completion time going from unset to set on a torrent
-/// seen before, reported at most once per hash: a restart of qBittorrent
-/// (every torrent re-checks its resume data) or of torrentql (nothing was
-/// seen before) reports nothing again.
-fn reparse(state: &mut MirrorState, hash: InfoHash) -> Option<(Arc<Torrent>, bool)> {
-    let raw = state.raw.get(&hash)?;
-    let parsed: Torrent = match serde_json::from_value(Value::Object(raw.clone())) {
-        Ok(parsed) => parsed,
+/// `partial` (qBittorrent's changed fields) applied to `base`, or read as
+/// a whole torrent when there is no base. `None` when it is unreadable.
+fn merged(base: Option<&Torrent>, hash: InfoHash, partial: Map<String, Value>) -> Option<Torrent> {
+    let mut fields = match base.map(serde_json::to_value) {
+        Some(Ok(Value::Object(fields))) => fields,
+        _ => Map::new(),
+    };
+    fields.extend(partial);
+    fields.insert("hash".to_owned(), Value::String(hash.to_string()));
+    match serde_json::from_value(Value::Object(fields)) {
+        Ok(torrent) => Some(torrent),
         Err(error) => {
             tracing::warn!(%hash, %error, "cannot read a torrent from sync/maindata");
-            return None;
+            None
         }
-    };
-    let previous = state.torrents.get(&hash);
-    if previous.is_some_and(|previous| **previous == parsed) {
-        return None;
     }
-    let finished = previous.is_some_and(|previous| previous.completed_at().is_none())
-        && parsed.completed_at().is_some()
-        && parsed.progress >= 1.0
-        && state.reported_complete.insert(hash);
-    let parsed = Arc::new(parsed);
-    state.torrents.insert(hash, Arc::clone(&parsed));
-    Some((parsed, finished))
 }
 
 #[cfg(test)]
@@ -565,6 +723,12 @@ mod tests {
         ))
     }
 
+    /// Feeds one answer to the mirror as the poller would.
+    fn sync(mirror: &TorrentMirror, data: MainData) {
+        let number = mirror.begin_sync();
+        mirror.apply(data, number);
+    }
+
     fn maindata(value: serde_json::Value) -> MainData {
         serde_json::from_value(value).unwrap()
     }
@@ -583,18 +747,22 @@ mod tests {
     #[tokio::test]
     async fn partial_updates_merge_and_only_changes_are_sent() {
         let mirror = mirror();
-        mirror.apply(full(json!({
-            A: { "name": "a", "progress": 0.1, "state": "downloading" },
-            B: { "name": "b", "progress": 0.5, "state": "downloading" },
-        })));
+        sync(
+            &mirror,
+            full(json!({
+                A: { "name": "a", "progress": 0.1, "state": "downloading" },
+                B: { "name": "b", "progress": 0.5, "state": "downloading" },
+            })),
+        );
         let mut events = Box::pin(mirror.progress(None));
         let snapshot = next(&mut events).await;
         assert!(snapshot.snapshot);
         assert_eq!(snapshot.torrents.len(), 2);
 
-        mirror.apply(maindata(
-            json!({ "rid": 2, "torrents": { A: { "progress": 0.2 } } }),
-        ));
+        sync(
+            &mirror,
+            maindata(json!({ "rid": 2, "torrents": { A: { "progress": 0.2 } } })),
+        );
         let delta = next(&mut events).await;
         assert!(!delta.snapshot);
         assert_eq!(delta.torrents.len(), 1);
@@ -602,10 +770,14 @@ mod tests {
         assert!((delta.torrents[0].progress - 0.2).abs() < f64::EPSILON);
 
         // The same values again change nothing: no event.
-        mirror.apply(maindata(
-            json!({ "rid": 3, "torrents": { A: { "progress": 0.2 } } }),
-        ));
-        mirror.apply(maindata(json!({ "rid": 4, "torrents_removed": [B] })));
+        sync(
+            &mirror,
+            maindata(json!({ "rid": 3, "torrents": { A: { "progress": 0.2 } } })),
+        );
+        sync(
+            &mirror,
+            maindata(json!({ "rid": 4, "torrents_removed": [B] })),
+        );
         let removal = next(&mut events).await;
         assert_eq!(removal.removed, vec![B.parse::<InfoHash>().unwrap()]);
         assert!(removal.torrents.is_empty());
@@ -614,14 +786,18 @@ mod tests {
     #[tokio::test]
     async fn a_subscriber_that_falls_behind_gets_a_snapshot_not_a_backlog() {
         let mirror = mirror();
-        mirror.apply(full(json!({ A: { "name": "a", "progress": 0.0 } })));
+        sync(
+            &mirror,
+            full(json!({ A: { "name": "a", "progress": 0.0 } })),
+        );
         let mut events = Box::pin(mirror.progress(None));
         assert!(next(&mut events).await.snapshot);
         for step in 1..=(UPDATE_BUFFER * 3) {
             let progress = step as f64 / 1000.0;
-            mirror.apply(maindata(
-                json!({ "rid": step + 1, "torrents": { A: { "progress": progress } } }),
-            ));
+            sync(
+                &mirror,
+                maindata(json!({ "rid": step + 1, "torrents": { A: { "progress": progress } } })),
+            );
         }
         let caught_up = next(&mut events).await;
         assert!(caught_up.snapshot, "expected a snapshot after lagging");
@@ -632,10 +808,13 @@ mod tests {
     #[tokio::test]
     async fn a_full_update_after_reconnecting_is_a_snapshot_with_removals_applied() {
         let mirror = mirror();
-        mirror.apply(full(json!({ A: { "name": "a" }, B: { "name": "b" } })));
+        sync(
+            &mirror,
+            full(json!({ A: { "name": "a" }, B: { "name": "b" } })),
+        );
         let mut events = Box::pin(mirror.progress(None));
         assert_eq!(next(&mut events).await.torrents.len(), 2);
-        mirror.apply(full(json!({ A: { "name": "a" } })));
+        sync(&mirror, full(json!({ A: { "name": "a" } })));
         let resynced = next(&mut events).await;
         assert!(resynced.snapshot);
         assert_eq!(resynced.torrents.len(), 1);
@@ -645,22 +824,35 @@ mod tests {
     async fn completion_fires_once_and_not_for_torrents_complete_at_start() {
         let mirror = mirror();
         let mut completions = Box::pin(mirror.completions(None));
-        mirror.apply(full(json!({
-            A: { "progress": 0.9, "completion_on": -1 },
-            B: { "progress": 1.0, "completion_on": 1_700_000_000 },
-        })));
-        mirror.apply(maindata(json!({ "rid": 2, "torrents": { A: { "progress": 1.0, "completion_on": 1_700_000_100 } } })));
+        sync(
+            &mirror,
+            full(json!({
+                A: { "progress": 0.9, "completion_on": -1 },
+                B: { "progress": 1.0, "completion_on": 1_700_000_000 },
+            })),
+        );
+        sync(
+            &mirror,
+            maindata(
+                json!({ "rid": 2, "torrents": { A: { "progress": 1.0, "completion_on": 1_700_000_100 } } }),
+            ),
+        );
         // qBittorrent restarting: the full list again, then a recheck.
-        mirror.apply(full(json!({
-            A: { "progress": 1.0, "completion_on": 1_700_000_100 },
-            B: { "progress": 1.0, "completion_on": 1_700_000_000 },
-        })));
-        mirror.apply(maindata(
-            json!({ "rid": 3, "torrents": { A: { "completion_on": -1 } } }),
-        ));
-        mirror.apply(maindata(
-            json!({ "rid": 4, "torrents": { A: { "completion_on": 1_700_000_200 } } }),
-        ));
+        sync(
+            &mirror,
+            full(json!({
+                A: { "progress": 1.0, "completion_on": 1_700_000_100 },
+                B: { "progress": 1.0, "completion_on": 1_700_000_000 },
+            })),
+        );
+        sync(
+            &mirror,
+            maindata(json!({ "rid": 3, "torrents": { A: { "completion_on": -1 } } })),
+        );
+        sync(
+            &mirror,
+            maindata(json!({ "rid": 4, "torrents": { A: { "completion_on": 1_700_000_200 } } })),
+        );
 
         let first = tokio::time::timeout(Duration::from_secs(1), completions.next())
             .await
@@ -675,6 +867,43 @@ mod tests {
         );
     }
 
+    /// qBittorrent diffs against what it last sent, not against what a
+    /// mutation recorded: the recorded value must give way to the next sync.
+    #[tokio::test]
+    async fn a_recorded_value_gives_way_to_the_next_sync_that_started_after_it() {
+        let mirror = mirror();
+        sync(&mirror, full(json!({ A: { "name": "a", "dlspeed": 500 } })));
+        let in_flight = mirror.begin_sync();
+        let mut recorded: Torrent =
+            serde_json::from_value(json!({ "hash": A, "name": "a", "dlspeed": 1000 })).unwrap();
+        mirror.record(&recorded);
+        let speed = |mirror: &TorrentMirror| {
+            mirror.list(TorrentFilter::All, None, None).unwrap()[0].dlspeed
+        };
+        assert_eq!(speed(&mirror), 1000, "a read after the write sees it");
+        // The sync that was running when the value was recorded predates it.
+        mirror.apply(maindata(json!({ "rid": 2 })), in_flight);
+        assert_eq!(speed(&mirror), 1000);
+        // The next one reports no change for dlspeed: qBittorrent's value is
+        // still the 500 it sent before.
+        let mut events = Box::pin(mirror.progress(None));
+        assert!(next(&mut events).await.snapshot);
+        sync(&mirror, maindata(json!({ "rid": 3 })));
+        assert_eq!(speed(&mirror), 500);
+        let corrected = next(&mut events).await;
+        assert_eq!(corrected.torrents[0].dlspeed, 500);
+
+        recorded.dlspeed = 7;
+        mirror.forget(recorded.hash);
+        assert!(
+            mirror
+                .list(TorrentFilter::All, None, None)
+                .unwrap()
+                .is_empty(),
+            "a deleted torrent is hidden at once"
+        );
+    }
+
     #[tokio::test]
     async fn reads_come_from_the_mirror_only_while_fresh() {
         let mirror = mirror();
@@ -682,9 +911,10 @@ mod tests {
             mirror.list(TorrentFilter::All, None, None).is_none(),
             "empty mirror is not fresh"
         );
-        mirror.apply(full(
-            json!({ A: { "name": "a", "state": "pausedDL", "category": "tv" } }),
-        ));
+        sync(
+            &mirror,
+            full(json!({ A: { "name": "a", "state": "pausedDL", "category": "tv" } })),
+        );
         let paused = mirror
             .list(TorrentFilter::Paused, Some("tv"), None)
             .unwrap();

@@ -275,7 +275,7 @@ impl SearchService {
     fn select(&self, names: Option<&[String]>) -> Result<Vec<&Provider>, ServiceError> {
         let Some(names) = names else {
             if self.providers.is_empty() {
-                return Err(ServiceError::InvalidInput(
+                return Err(ServiceError::NotConfigured(
                     "no search provider is enabled: configure [search.apibay] or [[search.torznab]]".to_owned(),
                 ));
             }

@@ -175,6 +175,9 @@ impl TorrentService {
             None => None,
         };
         let source = self.resolve(request.source, name.as_deref()).await?;
+        // Anything qBittorrent lists as added before this moment is not ours
+        // to clean up if the add fails.
+        let started = chrono::Utc::now().timestamp() - 1;
         let hash = match &source {
             AddSource::Magnets(magnets) => magnets[0].info_hash(),
             AddSource::File(file) => file.info_hash(),
@@ -209,7 +212,7 @@ impl TorrentService {
             }
             Err(error) => {
                 // The add may have landed before the connection failed.
-                self.remove_quietly(hash).await;
+                self.remove_if_added_since(hash, started).await;
                 return Err(error.into());
             }
         }
@@ -228,7 +231,7 @@ impl TorrentService {
                 })
             }
             None => {
-                self.remove_quietly(hash).await;
+                self.remove_if_added_since(hash, started).await;
                 Err(ServiceError::NotListed(LISTED_TIMEOUT))
             }
         }
@@ -420,9 +423,19 @@ impl TorrentService {
     }
 
     /// Best-effort removal after a failed add, so no half-added torrent
-    /// stays behind.
-    async fn remove_quietly(&self, hash: InfoHash) {
-        if let Err(error) = self.qbittorrent.delete(&[hash], true).await {
+    /// stays behind. Only a torrent added since `since` (Unix seconds) is
+    /// removed, never with its files: someone else may have added the same
+    /// torrent meanwhile, or its data may have been there before.
+    async fn remove_if_added_since(&self, hash: InfoHash, since: i64) {
+        let ours = match self.qbittorrent.torrent(hash).await {
+            Ok(Some(torrent)) => torrent.added_on >= since,
+            Ok(None) => false,
+            Err(error) => {
+                tracing::warn!(%hash, %error, "cannot check for a half-added torrent");
+                false
+            }
+        };
+        if ours && let Err(error) = self.qbittorrent.delete(&[hash], false).await {
             tracing::warn!(%hash, %error, "could not clean up after a failed add");
         }
     }

@@ -9,6 +9,11 @@ use super::{Error, InfoHash};
 /// hundreds of thousands of files stays well under this.
 pub const MAX_TORRENT_FILE_BYTES: usize = 8 * 1024 * 1024;
 
+/// Deepest list/dictionary nesting accepted. Real files nest four or five
+/// levels; lava_torrent's parser recurses once per level, so an upload of
+/// millions of `l`s would otherwise overflow the stack.
+const MAX_NESTING: usize = 64;
+
 /// A parsed, validated `.torrent` file and its raw bytes (what qBittorrent
 /// is sent, unchanged).
 #[derive(Clone)]
@@ -29,6 +34,7 @@ impl TorrentFile {
                 limit: MAX_TORRENT_FILE_BYTES,
             });
         }
+        check_nesting(&bytes)?;
         // lava_torrent folds "not bencode" and "no info" into one error
         // kind; check the outer structure first so each gets its own message.
         let root = BencodeElem::from_bytes(&bytes).map_err(|_| Error::NotBencode)?;
@@ -77,6 +83,56 @@ impl TorrentFile {
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
     }
+}
+
+/// Walks the bencode structure without recursion and refuses nesting
+/// deeper than [`MAX_NESTING`] (or anything that is not bencode).
+fn check_nesting(bytes: &[u8]) -> Result<(), Error> {
+    let mut depth = 0usize;
+    let mut at = 0usize;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'l' | b'd' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(Error::MalformedTorrent(format!(
+                        "nested deeper than {MAX_NESTING} levels"
+                    )));
+                }
+                at += 1;
+            }
+            b'e' if depth > 0 => {
+                depth -= 1;
+                at += 1;
+            }
+            b'i' => {
+                let end = bytes[at..]
+                    .iter()
+                    .position(|&byte| byte == b'e')
+                    .ok_or(Error::NotBencode)?;
+                at += end + 1;
+            }
+            b'0'..=b'9' => {
+                let colon = bytes[at..]
+                    .iter()
+                    .position(|&byte| byte == b':')
+                    .ok_or(Error::NotBencode)?;
+                let length: usize = std::str::from_utf8(&bytes[at..at + colon])
+                    .ok()
+                    .and_then(|digits| digits.parse().ok())
+                    .ok_or(Error::NotBencode)?;
+                at = at
+                    .checked_add(colon + 1)
+                    .and_then(|start| start.checked_add(length))
+                    .ok_or(Error::NotBencode)?;
+            }
+            _ => return Err(Error::NotBencode),
+        }
+        if depth == 0 {
+            break;
+        }
+    }
+    Ok(())
 }
 
 impl std::fmt::Debug for TorrentFile {
@@ -144,6 +200,22 @@ mod tests {
     fn rejects_an_info_dictionary_missing_required_keys() {
         assert!(matches!(
             TorrentFile::parse(b"d4:infod4:name1:xee".to_vec()).unwrap_err(),
+            Error::MalformedTorrent(_)
+        ));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_overflowing_the_stack() {
+        let bomb = vec![b'l'; MAX_TORRENT_FILE_BYTES];
+        assert!(matches!(
+            TorrentFile::parse(bomb).unwrap_err(),
+            Error::MalformedTorrent(_)
+        ));
+        let mut nested = b"d4:info".to_vec();
+        nested.extend(std::iter::repeat_n(b'l', 100));
+        nested.extend(std::iter::repeat_n(b'e', 101));
+        assert!(matches!(
+            TorrentFile::parse(nested).unwrap_err(),
             Error::MalformedTorrent(_)
         ));
     }

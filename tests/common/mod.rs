@@ -11,6 +11,14 @@ pub mod torrents;
 use std::future::Future;
 use std::time::Duration;
 
+/// A real upstream payload from `../shared/fixtures`, byte for byte.
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+}
+
 /// Polls `check` every 50 ms until it returns `Some`, or panics after
 /// `timeout` with `what`.
 pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T

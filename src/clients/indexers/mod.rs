@@ -44,7 +44,7 @@ fn transport_error(error: &reqwest::Error) -> IndexerError {
 
 /// Maps an HTTP error status.
 fn status_error(status: reqwest::StatusCode) -> IndexerError {
-    if status.is_server_error() {
+    if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
         IndexerError::Unavailable(format!("answered {status}"))
     } else if status == reqwest::StatusCode::UNAUTHORIZED
         || status == reqwest::StatusCode::FORBIDDEN

@@ -157,12 +157,6 @@ impl QbittorrentClient {
         Ok(self.session().await?.api_version)
     }
 
-    /// Forgets the session, as if qBittorrent had expired it. The next call
-    /// logs in again.
-    pub async fn forget_session(&self) {
-        self.session.lock().await.current = None;
-    }
-
     /// qBittorrent's own version, e.g. `v5.1.0`.
     pub async fn app_version(&self) -> Result<String> {
         let response = self
@@ -545,17 +539,25 @@ impl QbittorrentClient {
     }
 }
 
-/// The first cookie qBittorrent sets at login, whatever its name.
+/// The session cookie qBittorrent sets at login: `SID` (before 5.2) or
+/// `QBT_SID_<port>` (5.2+), else the first cookie (a proxy in between may
+/// set its own too).
 fn session_cookie(response: &Response) -> Option<SecretString> {
-    response
+    let cookies: Vec<&str> = response
         .headers()
         .get_all(SET_COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .filter_map(|value| value.split(';').next())
         .map(str::trim)
-        .find(|pair| pair.contains('=') && !pair.ends_with('='))
-        .map(|pair| SecretString::from(pair.to_owned()))
+        .filter(|pair| pair.contains('=') && !pair.ends_with('='))
+        .collect();
+    let is_session = |pair: &&&str| pair.starts_with("SID=") || pair.starts_with("QBT_SID_");
+    cookies
+        .iter()
+        .find(is_session)
+        .or(cookies.first())
+        .map(|pair| SecretString::from((*pair).to_owned()))
 }
 
 /// A header value marked sensitive, so HTTP-level debug logs never show it.
@@ -586,7 +588,11 @@ fn add_form(torrent: &AddTorrent, api: ApiVersion) -> reqwest::multipart::Form {
         ),
     };
     if let Some(save_path) = &torrent.save_path {
-        form = form.text("savepath", save_path.clone());
+        // With automatic torrent management on, qBittorrent would ignore the
+        // path and use the category's.
+        form = form
+            .text("savepath", save_path.clone())
+            .text("autoTMM", "false");
     }
     if let Some(category) = &torrent.category {
         form = form.text("category", category.clone());
