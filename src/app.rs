@@ -9,6 +9,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
@@ -125,6 +126,9 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     http::routes(&state)
         .layer(RequestBodyLimitLayer::new(state.limits.max_request_bytes))
+        // gzip, brotli or zstd, as the client offers: a list of 10,000
+        // torrents is megabytes of JSON.
+        .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -316,10 +316,14 @@ mod lenient {
         Ok(Scalar::deserialize(deserializer)?.into_text())
     }
 
+    /// A blank value counts as unset: Docker Compose passes `""` for an
+    /// empty line in a `.env` file.
     pub fn optional_string<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<String>, D::Error> {
-        Ok(Option::<Scalar>::deserialize(deserializer)?.map(Scalar::into_text))
+        Ok(Option::<Scalar>::deserialize(deserializer)?
+            .map(Scalar::into_text)
+            .filter(|text| !text.trim().is_empty()))
     }
 
     pub fn optional_secret<'de, D: Deserializer<'de>>(
@@ -1170,6 +1174,12 @@ mod tests {
         assert!(!config.to_masked_toml().contains("hunter2-secret"));
         assert!(config.to_masked_toml().contains("********"));
         assert!(!format!("{config:?}").contains("hunter2-secret"));
+    }
+
+    #[test]
+    fn a_blank_secret_is_unset_not_empty() {
+        let error = Config::from_toml("[qbittorrent]\nurl = \"http://q:1\"\npassword = \"  \"").unwrap_err();
+        assert!(error.to_string().contains("set qbittorrent.password"), "{error}");
     }
 
     #[test]

@@ -66,6 +66,10 @@ async fn get_graphql(
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(subscriptions::MAX_MESSAGE_BYTES)
+        // tungstenite reserves 128 KiB per socket for reading by default:
+        // 128 MB at a thousand subscribers who send almost nothing.
+        .read_buffer_size(subscriptions::SOCKET_BUFFER_BYTES)
+        .write_buffer_size(subscriptions::SOCKET_BUFFER_BYTES)
         .on_upgrade(move |socket| {
             connections.track_future(subscriptions::serve_socket(socket, state, protocol))
         })

@@ -24,6 +24,10 @@ use crate::auth::Authentication;
 /// first message is read before the client is authenticated.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 
+/// Read and write buffers per socket; larger messages still pass, in more
+/// system calls.
+pub const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
+
 /// How long a client has to send `connection_init` (graphql-ws's default).
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(3);
 

@@ -101,6 +101,9 @@ struct MirrorState {
     last_success: Option<Instant>,
     /// The current time between full sync starts (stretched by slow syncs).
     current_interval: Duration,
+    /// How long the last focused poll took: its share of qBittorrent's time
+    /// comes out of the full sync's budget.
+    last_focus_cost: Duration,
 }
 
 struct Overlay {
@@ -296,9 +299,13 @@ impl TorrentMirror {
     /// a sync that took `cost`: the configured interval, stretched so that
     /// syncing takes at most `max_busy_share` of qBittorrent's time.
     fn period(&self, cost: Duration) -> Duration {
-        let share = self.settings.max_busy_share.clamp(0.001, 1.0);
-        let period = cost.div_f64(share).max(self.settings.interval);
         let mut state = self.state.write().expect("mirror lock");
+        let share = self.settings.max_busy_share.clamp(0.001, 1.0);
+        let focus_share = state.last_focus_cost.as_secs_f64() / self.settings.interval.as_secs_f64();
+        // Focused polls run once per interval between full syncs; what they
+        // take, the full sync must leave (but it keeps at least half).
+        let full_share = (share - focus_share).max(share / 2.0);
+        let period = cost.div_f64(full_share).max(self.settings.interval);
         if period > self.settings.interval && state.current_interval == self.settings.interval {
             tracing::debug!(?cost, ?period, "sync is slow; stretching the interval");
         }
@@ -325,11 +332,10 @@ impl TorrentMirror {
         if !self.status.borrow().connected {
             return;
         }
-        match self
-            .client
-            .torrents(TorrentFilter::All, None, Some(&hashes))
-            .await
-        {
+        let started = Instant::now();
+        let polled = self.client.torrents(TorrentFilter::All, None, Some(&hashes)).await;
+        self.state.write().expect("mirror lock").last_focus_cost = started.elapsed();
+        match polled {
             Ok(torrents) => {
                 let listed: HashSet<InfoHash> =
                     torrents.iter().map(|torrent| torrent.hash).collect();

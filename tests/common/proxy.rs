@@ -15,6 +15,8 @@ struct Shared {
     upstream: Url,
     http: reqwest::Client,
     paths: Arc<Mutex<Vec<String>>>,
+    /// Nanoseconds qBittorrent spent answering (from send to last byte).
+    busy_nanos: Arc<std::sync::atomic::AtomicU64>,
     replacements: Arc<Mutex<HashMap<String, (u16, String)>>>,
 }
 
@@ -34,6 +36,7 @@ impl RecordingProxy {
                 .build()
                 .expect("client"),
             paths: Arc::default(),
+            busy_nanos: Arc::default(),
             replacements: Arc::default(),
         };
         let app = axum::Router::new()
@@ -60,8 +63,19 @@ impl RecordingProxy {
             .count()
     }
 
+    /// Every request so far.
+    pub fn total(&self) -> usize {
+        self.shared.paths.lock().expect("lock").len()
+    }
+
+    /// Time qBittorrent spent answering the proxied requests.
+    pub fn busy(&self) -> std::time::Duration {
+        std::time::Duration::from_nanos(self.shared.busy_nanos.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
     pub fn clear(&self) {
         self.shared.paths.lock().expect("lock").clear();
+        self.shared.busy_nanos.store(0, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Answers `path` with `status` and `body` instead of qBittorrent.
@@ -106,6 +120,7 @@ async fn forward(State(shared): State<Shared>, request: Request) -> Response {
     let body = to_bytes(request.into_body(), usize::MAX)
         .await
         .expect("body");
+    let started = std::time::Instant::now();
     let answer = shared
         .http
         .request(method, target)
@@ -126,5 +141,7 @@ async fn forward(State(shared): State<Shared>, request: Request) -> Response {
         }
     }
     let bytes = answer.bytes().await.unwrap_or_default();
+    let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    shared.busy_nanos.fetch_add(nanos, std::sync::atomic::Ordering::Relaxed);
     response.body(Body::from(bytes)).expect("response")
 }

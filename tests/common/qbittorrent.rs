@@ -125,7 +125,11 @@ impl Qbittorrent {
 
     /// Starts an instance of one's own (stopped when dropped).
     pub async fn start(options: Options) -> Self {
-        let version = Version::under_test();
+        Self::start_version(Version::under_test(), options).await
+    }
+
+    /// Starts an instance of the given version.
+    pub async fn start_version(version: Version, options: Options) -> Self {
         let profile_dir = new_profile_dir();
         let save_path = profile_dir.join("downloads");
         std::fs::create_dir_all(&save_path).expect("create save path");
