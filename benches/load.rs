@@ -46,8 +46,7 @@ use torrentql::clients::qbittorrent::{AddSource, AddTorrent, QbittorrentClient, 
 use torrentql::torrent::{InfoHash, Magnet};
 
 const JWT_SECRET: &str = "bench-secret-bench-secret-bench-secret-0123";
-const LIST_QUERY: &str =
-    "{ torrents { hash name size progress state downloadSpeed uploadSpeed eta category savePath } }";
+const LIST_QUERY: &str = "{ torrents { hash name size progress state downloadSpeed uploadSpeed eta category savePath } }";
 const FAN_OUT: [usize; 3] = [1, 100, 1000];
 const FAN_OUT_WINDOW: Duration = Duration::from_secs(20);
 const CHANGE_EVERY: Duration = Duration::from_secs(2);
@@ -84,7 +83,11 @@ async fn run() {
             fill(&client, &mut hashes, size).await;
             eprintln!("== qBittorrent {app_version}, {size} torrents");
             let section = measure(&qbittorrent, &hashes).await;
-            writeln!(report, "\n## qBittorrent {app_version}, {size} torrents\n\n{section}").ok();
+            writeln!(
+                report,
+                "\n## qBittorrent {app_version}, {size} torrents\n\n{section}"
+            )
+            .ok();
             println!("\n## qBittorrent {app_version}, {size} torrents\n\n{section}");
         }
     }
@@ -97,8 +100,13 @@ async fn run() {
 /// qBittorrent lists `size`.
 async fn fill(client: &QbittorrentClient, hashes: &mut Vec<InfoHash>, size: usize) {
     while hashes.len() < size {
-        let batch: Vec<InfoHash> = (0..(size - hashes.len()).min(1000)).map(|_| torrents::random_hash()).collect();
-        let magnets = batch.iter().map(|hash| Magnet::from_info_hash(*hash, Some("bench"), &[])).collect();
+        let batch: Vec<InfoHash> = (0..(size - hashes.len()).min(1000))
+            .map(|_| torrents::random_hash())
+            .collect();
+        let magnets = batch
+            .iter()
+            .map(|hash| Magnet::from_info_hash(*hash, Some("bench"), &[]))
+            .collect();
         client
             .add(&AddTorrent {
                 source: AddSource::Magnets(magnets),
@@ -113,11 +121,19 @@ async fn fill(client: &QbittorrentClient, hashes: &mut Vec<InfoHash>, size: usiz
     }
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
-        let listed = client.sync_maindata(0).await.expect("maindata").torrents.len();
+        let listed = client
+            .sync_maindata(0)
+            .await
+            .expect("maindata")
+            .torrents
+            .len();
         if listed >= size {
             return;
         }
-        assert!(Instant::now() < deadline, "qBittorrent lists {listed} of {size}");
+        assert!(
+            Instant::now() < deadline,
+            "qBittorrent lists {listed} of {size}"
+        );
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
@@ -137,7 +153,12 @@ async fn measure(qbittorrent: &Qbittorrent, hashes: &[InfoHash]) -> String {
     let mirror_filled = {
         let started = server.started;
         let subscribers = Subscribers::connect(server.port, 1, hashes[0]).await;
-        let filled = subscribers.first_event_at.iter().map(|at| *at - started).max().unwrap_or_default();
+        let filled = subscribers
+            .first_event_at
+            .iter()
+            .map(|at| *at - started)
+            .max()
+            .unwrap_or_default();
         subscribers.close().await;
         filled
     };
@@ -179,18 +200,81 @@ async fn measure(qbittorrent: &Qbittorrent, hashes: &[InfoHash]) -> String {
     let row = |out: &mut String, name: &str, ours: String, theirs: String, ratio: String| {
         writeln!(out, "| {name} | {ours} | {theirs} | {ratio} |").ok();
     };
-    row(&mut out, "list: median", ms(median(&ours)), ms(median(&theirs)), ratio(median(&theirs), median(&ours)));
-    row(&mut out, "list: p99 (max of the runs)", ms(p99(&ours)), ms(p99(&theirs)), String::new());
-    row(&mut out, "list: bytes, identity", bytes(our_bytes), bytes(their_bytes), String::new());
+    row(
+        &mut out,
+        "list: median",
+        ms(median(&ours)),
+        ms(median(&theirs)),
+        ratio(median(&theirs), median(&ours)),
+    );
+    row(
+        &mut out,
+        "list: p99 (max of the runs)",
+        ms(p99(&ours)),
+        ms(p99(&theirs)),
+        String::new(),
+    );
+    row(
+        &mut out,
+        "list: bytes, identity",
+        bytes(our_bytes),
+        bytes(their_bytes),
+        String::new(),
+    );
     for (encoding, size) in &compressed {
-        row(&mut out, &format!("list: bytes, {encoding}"), bytes(*size), "-".into(), String::new());
+        row(
+            &mut out,
+            &format!("list: bytes, {encoding}"),
+            bytes(*size),
+            "-".into(),
+            String::new(),
+        );
     }
-    row(&mut out, "by hash, c=64: requests/s", format!("{our_rps:.0}"), format!("{their_rps:.0}"), format!("{:.1}x", our_rps / their_rps));
-    row(&mut out, "by hash, c=64: p99", ms(our_p99), ms(their_p99), String::new());
-    row(&mut out, "add by magnet until listed: median", ms(median(&our_adds)), ms(median(&their_adds)), String::new());
-    row(&mut out, "start-up to ready", ms(ready), "-".into(), String::new());
-    row(&mut out, "start-up to first full mirror", ms(mirror_filled), format!("{} (one full list)", ms(direct_full)), format!("{:.2}x", mirror_filled.as_secs_f64() / direct_full.as_secs_f64()));
-    row(&mut out, "idle RSS", format!("{:.1} MB", idle_rss as f64 / 1024.0), "-".into(), String::new());
+    row(
+        &mut out,
+        "by hash, c=64: requests/s",
+        format!("{our_rps:.0}"),
+        format!("{their_rps:.0}"),
+        format!("{:.1}x", our_rps / their_rps),
+    );
+    row(
+        &mut out,
+        "by hash, c=64: p99",
+        ms(our_p99),
+        ms(their_p99),
+        String::new(),
+    );
+    row(
+        &mut out,
+        "add by magnet until listed: median",
+        ms(median(&our_adds)),
+        ms(median(&their_adds)),
+        String::new(),
+    );
+    row(
+        &mut out,
+        "start-up to ready",
+        ms(ready),
+        "-".into(),
+        String::new(),
+    );
+    row(
+        &mut out,
+        "start-up to first full mirror",
+        ms(mirror_filled),
+        format!("{} (one full list)", ms(direct_full)),
+        format!(
+            "{:.2}x",
+            mirror_filled.as_secs_f64() / direct_full.as_secs_f64()
+        ),
+    );
+    row(
+        &mut out,
+        "idle RSS",
+        format!("{:.1} MB", idle_rss as f64 / 1024.0),
+        "-".into(),
+        String::new(),
+    );
 
     // 3. Fan-out.
     writeln!(out, "\n| subscribers | qBittorrent requests/min | qBittorrent busy | delay p50 | delay p99 | torrentql peak RSS |").ok();
@@ -205,7 +289,10 @@ async fn measure(qbittorrent: &Qbittorrent, hashes: &[InfoHash]) -> String {
         while window_started.elapsed() + CHANGE_EVERY <= FAN_OUT_WINDOW {
             round += 1;
             let category = format!("bench-{count}-{round}");
-            changes.push((category.clone(), direct.change_category(watched, &category).await));
+            changes.push((
+                category.clone(),
+                direct.change_category(watched, &category).await,
+            ));
             tokio::time::sleep_until((window_started + CHANGE_EVERY * round).into()).await;
         }
         tokio::time::sleep_until((window_started + FAN_OUT_WINDOW).into()).await;
@@ -260,7 +347,12 @@ impl Server {
             .kill_on_drop(true)
             .spawn()
             .expect("start torrentql");
-        Self { child, port, started, _data_dir: data_dir }
+        Self {
+            child,
+            port,
+            started,
+            _data_dir: data_dir,
+        }
     }
 
     /// Polls `/readyz` until it answers 200; the time since the start.
@@ -268,7 +360,10 @@ impl Server {
         let http = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
-            if let Ok(response) = http.get(format!("http://127.0.0.1:{}/readyz", self.port)).send().await
+            if let Ok(response) = http
+                .get(format!("http://127.0.0.1:{}/readyz", self.port))
+                .send()
+                .await
                 && response.status() == 200
             {
                 return self.started.elapsed();
@@ -304,8 +399,12 @@ impl Server {
 
 fn admin_token() -> String {
     let claims = json!({ "sub": "bench", "roles": ["admin"], "exp": chrono::Utc::now().timestamp() + 24 * 3600 });
-    jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()))
-        .expect("sign")
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+    )
+    .expect("sign")
 }
 
 /// GraphQL over HTTP to torrentql.
@@ -319,15 +418,28 @@ impl Graphql {
     fn new(port: u16) -> Self {
         Self {
             // Bodies are counted as sent: no transparent decompression.
-            http: reqwest::Client::builder().no_gzip().pool_max_idle_per_host(128).build().expect("client"),
+            http: reqwest::Client::builder()
+                .no_gzip()
+                .pool_max_idle_per_host(128)
+                .build()
+                .expect("client"),
             url: format!("http://127.0.0.1:{port}/graphql"),
             token: admin_token(),
         }
     }
 
-    async fn post(&self, query: &str, variables: Value, encoding: Option<&str>) -> (Duration, Vec<u8>) {
+    async fn post(
+        &self,
+        query: &str,
+        variables: Value,
+        encoding: Option<&str>,
+    ) -> (Duration, Vec<u8>) {
         let started = Instant::now();
-        let mut request = self.http.post(&self.url).bearer_auth(&self.token).json(&json!({ "query": query, "variables": variables }));
+        let mut request = self
+            .http
+            .post(&self.url)
+            .bearer_auth(&self.token)
+            .json(&json!({ "query": query, "variables": variables }));
         if let Some(encoding) = encoding {
             request = request.header("accept-encoding", encoding);
         }
@@ -340,16 +452,28 @@ impl Graphql {
         let (took, body) = self.post(LIST_QUERY, json!({}), encoding).await;
         if encoding.is_none() {
             let answer: Value = serde_json::from_slice(&body).expect("JSON");
-            assert!(answer["data"]["torrents"].is_array(), "{}", String::from_utf8_lossy(&body[..body.len().min(300)]));
+            assert!(
+                answer["data"]["torrents"].is_array(),
+                "{}",
+                String::from_utf8_lossy(&body[..body.len().min(300)])
+            );
         }
         (took, body.len())
     }
 
     async fn one(&self, hash: InfoHash) -> Duration {
         let (took, body) = self
-            .post("query($h: String!) { torrent(hash: $h) { hash name progress state } }", json!({ "h": hash.to_string() }), None)
+            .post(
+                "query($h: String!) { torrent(hash: $h) { hash name progress state } }",
+                json!({ "h": hash.to_string() }),
+                None,
+            )
             .await;
-        assert!(body.starts_with(b"{\"data\":{\"torrent\":{"), "{}", String::from_utf8_lossy(&body));
+        assert!(
+            body.starts_with(b"{\"data\":{\"torrent\":{"),
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
         took
     }
 
@@ -361,7 +485,11 @@ impl Graphql {
                 None,
             )
             .await;
-        assert!(String::from_utf8_lossy(&body).contains(&hash.to_string()), "{}", String::from_utf8_lossy(&body));
+        assert!(
+            String::from_utf8_lossy(&body).contains(&hash.to_string()),
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
         took
     }
 }
@@ -375,7 +503,11 @@ struct Direct {
 
 impl Direct {
     async fn login(qbittorrent: &Qbittorrent) -> Self {
-        let http = reqwest::Client::builder().cookie_store(true).pool_max_idle_per_host(128).build().expect("client");
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .pool_max_idle_per_host(128)
+            .build()
+            .expect("client");
         let base = qbittorrent.url.as_str().trim_end_matches('/').to_owned();
         let answer = http
             .post(format!("{base}/api/v2/auth/login"))
@@ -384,12 +516,24 @@ impl Direct {
             .await
             .expect("login");
         assert!(answer.status().is_success());
-        Self { http, base, client: qbittorrent.client() }
+        Self {
+            http,
+            base,
+            client: qbittorrent.client(),
+        }
     }
 
     async fn list(&self) -> (Duration, usize) {
         let started = Instant::now();
-        let body = self.http.get(format!("{}/api/v2/torrents/info", self.base)).send().await.expect("info").bytes().await.expect("body");
+        let body = self
+            .http
+            .get(format!("{}/api/v2/torrents/info", self.base))
+            .send()
+            .await
+            .expect("info")
+            .bytes()
+            .await
+            .expect("body");
         (started.elapsed(), body.len())
     }
 
@@ -412,7 +556,13 @@ impl Direct {
         let started = Instant::now();
         let magnet = Magnet::from_info_hash(hash, None, &[]);
         self.client
-            .add(&AddTorrent { source: AddSource::Magnets(vec![magnet]), save_path: None, category: None, paused: true, rename: None })
+            .add(&AddTorrent {
+                source: AddSource::Magnets(vec![magnet]),
+                save_path: None,
+                category: None,
+                paused: true,
+                rename: None,
+            })
             .await
             .expect("add");
         while self.client.torrent(hash).await.expect("info").is_none() {
@@ -425,10 +575,20 @@ impl Direct {
     /// every 10 ms): the moment the change became visible.
     async fn change_category(&self, hash: InfoHash, category: &str) -> Instant {
         let _ = self.client.create_category(category, None).await;
-        self.client.set_category(&[hash], category).await.expect("set category");
+        self.client
+            .set_category(&[hash], category)
+            .await
+            .expect("set category");
         loop {
-            let torrents = self.client.torrents(TorrentFilter::All, None, Some(&[hash])).await.expect("info");
-            if torrents.first().is_some_and(|torrent| torrent.category == category) {
+            let torrents = self
+                .client
+                .torrents(TorrentFilter::All, None, Some(&[hash]))
+                .await
+                .expect("info");
+            if torrents
+                .first()
+                .is_some_and(|torrent| torrent.category == category)
+            {
                 return Instant::now();
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -457,7 +617,11 @@ where
             latencies
         }
     });
-    let latencies: Vec<Duration> = futures::future::join_all(workers).await.into_iter().flatten().collect();
+    let latencies: Vec<Duration> = futures::future::join_all(workers)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
     let rps = latencies.len() as f64 / started.elapsed().as_secs_f64();
     (rps, p99(&latencies))
 }
@@ -478,9 +642,16 @@ impl Subscribers {
         for _ in 0..count {
             let received = Arc::clone(&received);
             let first_tx = first_tx.clone();
-            let mut request = format!("ws://127.0.0.1:{port}/graphql").into_client_request().expect("request");
-            request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().expect("header"));
-            let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("websocket");
+            let mut request = format!("ws://127.0.0.1:{port}/graphql")
+                .into_client_request()
+                .expect("request");
+            request.headers_mut().insert(
+                "sec-websocket-protocol",
+                "graphql-transport-ws".parse().expect("header"),
+            );
+            let (mut socket, _) = tokio_tungstenite::connect_async(request)
+                .await
+                .expect("websocket");
             tasks.push(tokio::spawn(async move {
                 let init = json!({ "type": "connection_init", "payload": { "token": admin_token() } });
                 socket.send(Message::text(init.to_string())).await.expect("init");
@@ -514,9 +685,18 @@ impl Subscribers {
         drop(first_tx);
         let mut first_event_at = Vec::new();
         while first_event_at.len() < count {
-            first_event_at.push(tokio::time::timeout(Duration::from_secs(300), first_rx.recv()).await.expect("snapshots").expect("a first event"));
+            first_event_at.push(
+                tokio::time::timeout(Duration::from_secs(300), first_rx.recv())
+                    .await
+                    .expect("snapshots")
+                    .expect("a first event"),
+            );
         }
-        Self { received, first_event_at, tasks }
+        Self {
+            received,
+            first_event_at,
+            tasks,
+        }
     }
 
     /// Delay from each change becoming visible to each subscriber getting it.
@@ -554,7 +734,11 @@ fn percentile(samples: &[Duration], quantile: f64) -> Duration {
     }
     let mut sorted = samples.to_vec();
     sorted.sort();
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "an index into a short list")]
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "an index into a short list"
+    )]
     let index = ((sorted.len() - 1) as f64 * quantile).round() as usize;
     sorted[index]
 }
@@ -568,11 +752,18 @@ fn bytes(count: usize) -> String {
 }
 
 fn ratio(theirs: Duration, ours: Duration) -> String {
-    format!("1/{:.0}", theirs.as_secs_f64() / ours.as_secs_f64().max(1e-9))
+    format!(
+        "1/{:.0}",
+        theirs.as_secs_f64() / ours.as_secs_f64().max(1e-9)
+    )
 }
 
 fn env_list(name: &str, default: &str) -> Vec<String> {
-    std::env::var(name).unwrap_or_else(|_| default.to_owned()).split(',').map(|item| item.trim().to_owned()).collect()
+    std::env::var(name)
+        .unwrap_or_else(|_| default.to_owned())
+        .split(',')
+        .map(|item| item.trim().to_owned())
+        .collect()
 }
 
 fn num_cpus() -> usize {
@@ -582,6 +773,9 @@ fn num_cpus() -> usize {
 fn uname() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|info| info.lines().find_map(|line| line.strip_prefix("model name\t: ").map(str::to_owned)))
+        .and_then(|info| {
+            info.lines()
+                .find_map(|line| line.strip_prefix("model name\t: ").map(str::to_owned))
+        })
         .unwrap_or_else(|| "unknown CPU".to_owned())
 }

@@ -1178,8 +1178,12 @@ mod tests {
 
     #[test]
     fn a_blank_secret_is_unset_not_empty() {
-        let error = Config::from_toml("[qbittorrent]\nurl = \"http://q:1\"\npassword = \"  \"").unwrap_err();
-        assert!(error.to_string().contains("set qbittorrent.password"), "{error}");
+        let error = Config::from_toml("[qbittorrent]\nurl = \"http://q:1\"\npassword = \"  \"")
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("set qbittorrent.password"),
+            "{error}"
+        );
     }
 
     #[test]

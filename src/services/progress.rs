@@ -301,7 +301,8 @@ impl TorrentMirror {
     fn period(&self, cost: Duration) -> Duration {
         let mut state = self.state.write().expect("mirror lock");
         let share = self.settings.max_busy_share.clamp(0.001, 1.0);
-        let focus_share = state.last_focus_cost.as_secs_f64() / self.settings.interval.as_secs_f64();
+        let focus_share =
+            state.last_focus_cost.as_secs_f64() / self.settings.interval.as_secs_f64();
         // Focused polls run once per interval between full syncs; what they
         // take, the full sync must leave (but it keeps at least half).
         let full_share = (share - focus_share).max(share / 2.0);
@@ -333,7 +334,10 @@ impl TorrentMirror {
             return;
         }
         let started = Instant::now();
-        let polled = self.client.torrents(TorrentFilter::All, None, Some(&hashes)).await;
+        let polled = self
+            .client
+            .torrents(TorrentFilter::All, None, Some(&hashes))
+            .await;
         self.state.write().expect("mirror lock").last_focus_cost = started.elapsed();
         match polled {
             Ok(torrents) => {

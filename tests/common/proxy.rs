@@ -70,12 +70,18 @@ impl RecordingProxy {
 
     /// Time qBittorrent spent answering the proxied requests.
     pub fn busy(&self) -> std::time::Duration {
-        std::time::Duration::from_nanos(self.shared.busy_nanos.load(std::sync::atomic::Ordering::Relaxed))
+        std::time::Duration::from_nanos(
+            self.shared
+                .busy_nanos
+                .load(std::sync::atomic::Ordering::Relaxed),
+        )
     }
 
     pub fn clear(&self) {
         self.shared.paths.lock().expect("lock").clear();
-        self.shared.busy_nanos.store(0, std::sync::atomic::Ordering::Relaxed);
+        self.shared
+            .busy_nanos
+            .store(0, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Answers `path` with `status` and `body` instead of qBittorrent.
@@ -142,6 +148,8 @@ async fn forward(State(shared): State<Shared>, request: Request) -> Response {
     }
     let bytes = answer.bytes().await.unwrap_or_default();
     let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-    shared.busy_nanos.fetch_add(nanos, std::sync::atomic::Ordering::Relaxed);
+    shared
+        .busy_nanos
+        .fetch_add(nanos, std::sync::atomic::Ordering::Relaxed);
     response.body(Body::from(bytes)).expect("response")
 }
