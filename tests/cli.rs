@@ -199,7 +199,7 @@ async fn serve_restarts_a_managed_qbittorrent_that_dies() {
     let data_dir = tempfile::tempdir_in("/tmp").unwrap();
     let port = free_port().unwrap();
     let webui_port = free_port().unwrap();
-    let _server = tokio::process::Command::from(torrentql(data_dir.path()))
+    let mut server = tokio::process::Command::from(torrentql(data_dir.path()))
         .arg("serve")
         .env("TORRENTQL_SERVER__LISTEN", format!("127.0.0.1:{port}"))
         .env("TORRENTQL_SERVER__DATA_DIR", data_dir.path())
@@ -241,6 +241,62 @@ async fn serve_restarts_a_managed_qbittorrent_that_dies() {
         "ready again after the restart",
         Duration::from_secs(30),
         ready,
+    )
+    .await;
+    // SIGTERM, so the restarted qbittorrent-nox is stopped too.
+    let pid = nix::unistd::Pid::from_raw(server.id().unwrap() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    tokio::time::timeout(Duration::from_secs(20), server.wait())
+        .await
+        .expect("torrentql stops within 20 s")
+        .unwrap();
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", webui_port)).is_err(),
+        "the restarted qbittorrent-nox still listens"
+    );
+}
+
+/// A torrentql killed outright takes its qbittorrent-nox with it.
+#[tokio::test]
+async fn a_killed_torrentql_does_not_leave_its_qbittorrent_behind() {
+    let binary = Version::under_test().binary();
+    let data_dir = tempfile::tempdir_in("/tmp").unwrap();
+    let port = free_port().unwrap();
+    let webui_port = free_port().unwrap();
+    let mut server = tokio::process::Command::from(torrentql(data_dir.path()))
+        .arg("serve")
+        .env("TORRENTQL_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+        .env("TORRENTQL_SERVER__DATA_DIR", data_dir.path())
+        .env("TORRENTQL_QBITTORRENT__MANAGED__BINARY", &binary)
+        .env("TORRENTQL_QBITTORRENT__MANAGED__ISOLATED", "true")
+        .env(
+            "TORRENTQL_QBITTORRENT__MANAGED__WEBUI_PORT",
+            webui_port.to_string(),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let http = reqwest::Client::new();
+    common::eventually("ready", Duration::from_secs(30), || async {
+        let response = http
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
+            .ok()?;
+        (response.status() == 200).then_some(())
+    })
+    .await;
+    server.kill().await.unwrap();
+    common::eventually(
+        "qbittorrent-nox to stop",
+        Duration::from_secs(20),
+        || async {
+            std::net::TcpStream::connect(("127.0.0.1", webui_port))
+                .is_err()
+                .then_some(())
+        },
     )
     .await;
 }

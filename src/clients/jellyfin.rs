@@ -236,7 +236,7 @@ impl JellyfinClient {
     }
 
     fn token_header(&self, token: &SecretString) -> HeaderValue {
-        sensitive(&format!("MediaBrowser Token=\"{}\"", token.expose_secret()))
+        super::sensitive_header(&format!("MediaBrowser Token=\"{}\"", token.expose_secret()))
     }
 
     fn client_header(&self, token: Option<&SecretString>) -> HeaderValue {
@@ -247,14 +247,8 @@ impl JellyfinClient {
         if let Some(token) = token {
             value.push_str(&format!(", Token=\"{}\"", token.expose_secret()));
         }
-        sensitive(&value)
+        super::sensitive_header(&value)
     }
-}
-
-fn sensitive(value: &str) -> HeaderValue {
-    let mut header = HeaderValue::from_str(value).unwrap_or_else(|_| HeaderValue::from_static(""));
-    header.set_sensitive(true);
-    header
 }
 
 /// Maps the status of a call made with the API key.
@@ -272,13 +266,7 @@ async fn api_key_status(response: reqwest::Response) -> Result<reqwest::Response
 }
 
 fn transport_error(error: &reqwest::Error) -> JellyfinError {
-    JellyfinError::Unavailable(if error.is_timeout() {
-        "timed out".to_owned()
-    } else if error.is_connect() {
-        "could not connect".to_owned()
-    } else {
-        "the connection failed".to_owned()
-    })
+    JellyfinError::Unavailable(super::describe_transport_error(error).to_owned())
 }
 
 #[cfg(test)]

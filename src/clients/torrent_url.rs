@@ -138,13 +138,7 @@ fn parse_http_url(text: &str) -> Result<Url, TorrentUrlError> {
 
 /// Describes a transport failure without echoing the URL.
 fn unreachable(error: reqwest::Error) -> TorrentUrlError {
-    TorrentUrlError::Unreachable(if error.is_timeout() {
-        "timed out".to_owned()
-    } else if error.is_connect() {
-        "could not connect".to_owned()
-    } else {
-        "connection failed".to_owned()
-    })
+    TorrentUrlError::Unreachable(super::describe_transport_error(&error).to_owned())
 }
 
 #[cfg(test)]

@@ -185,6 +185,17 @@ impl Launcher {
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .kill_on_drop(true);
+        // If torrentql dies without stopping it (SIGKILL, a crash), its
+        // qbittorrent-nox must not linger on the profile: the kernel sends
+        // it SIGTERM, so it still saves its resume data. The signal follows
+        // the spawning thread, a runtime worker that lives as long as the
+        // runtime.
+        // SAFETY: prctl is async-signal-safe and touches no parent memory.
+        unsafe {
+            command.pre_exec(|| {
+                nix::sys::prctl::set_pdeathsig(Signal::SIGTERM).map_err(std::io::Error::from)
+            });
+        }
         command.spawn().with_context(|| {
             format!(
                 "cannot run {} (install it with `apt-get install -y qbittorrent-nox`, or set qbittorrent.url)",

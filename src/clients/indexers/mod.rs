@@ -33,13 +33,7 @@ fn http_client(timeout: Duration) -> reqwest::Client {
 
 /// Describes a transport failure without the URL (it may carry an API key).
 fn transport_error(error: &reqwest::Error) -> IndexerError {
-    IndexerError::Unavailable(if error.is_timeout() {
-        "timed out".to_owned()
-    } else if error.is_connect() {
-        "could not connect".to_owned()
-    } else {
-        "the connection failed".to_owned()
-    })
+    IndexerError::Unavailable(super::describe_transport_error(error).to_owned())
 }
 
 /// Maps an HTTP error status.

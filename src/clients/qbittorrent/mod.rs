@@ -12,7 +12,7 @@ mod models;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use reqwest::header::{AUTHORIZATION, COOKIE, HeaderValue, SET_COOKIE};
+use reqwest::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Mutex;
@@ -417,10 +417,10 @@ impl QbittorrentClient {
         match (&self.credentials, cookie) {
             (Credentials::ApiKey(key), _) => request.header(
                 AUTHORIZATION,
-                sensitive(&format!("Bearer {}", key.expose_secret())),
+                super::sensitive_header(&format!("Bearer {}", key.expose_secret())),
             ),
             (Credentials::Password { .. }, Some(cookie)) => {
-                request.header(COOKIE, sensitive(cookie.expose_secret()))
+                request.header(COOKIE, super::sensitive_header(cookie.expose_secret()))
             }
             (Credentials::Password { .. }, None) => request,
         }
@@ -560,13 +560,6 @@ fn session_cookie(response: &Response) -> Option<SecretString> {
         .map(|pair| SecretString::from((*pair).to_owned()))
 }
 
-/// A header value marked sensitive, so HTTP-level debug logs never show it.
-fn sensitive(value: &str) -> HeaderValue {
-    let mut header = HeaderValue::from_str(value).unwrap_or_else(|_| HeaderValue::from_static(""));
-    header.set_sensitive(true);
-    header
-}
-
 fn add_form(torrent: &AddTorrent, api: ApiVersion) -> reqwest::multipart::Form {
     use reqwest::multipart::{Form, Part};
 
@@ -619,14 +612,11 @@ fn join_hashes(hashes: &[InfoHash]) -> String {
 
 /// Describes a transport failure without the URL reqwest puts in its text.
 fn transport_error(error: reqwest::Error) -> QbittorrentError {
-    let why = if error.is_timeout() {
-        "the request timed out".to_owned()
-    } else if error.is_connect() {
-        "could not connect".to_owned()
-    } else {
-        format!("connection failed ({})", root_cause(&error))
-    };
-    QbittorrentError::Unavailable(why)
+    let why = super::describe_transport_error(&error);
+    if error.is_timeout() || error.is_connect() {
+        return QbittorrentError::Unavailable(why.to_owned());
+    }
+    QbittorrentError::Unavailable(format!("{why} ({})", root_cause(&error)))
 }
 
 fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
