@@ -19,6 +19,30 @@ fn torrentql(config_dir: &Path) -> Command {
     command
 }
 
+/// `torrentql serve` with a managed, isolated qbittorrent-nox of the
+/// version under test, its data in `data_dir`, listening on `port`, the
+/// WebUI on `webui_port`; stdout and stderr captured; killed when dropped.
+fn spawn_managed_server(data_dir: &Path, port: u16, webui_port: u16) -> tokio::process::Child {
+    tokio::process::Command::from(torrentql(data_dir))
+        .arg("serve")
+        .env("TORRENTQL_SERVER__LISTEN", format!("127.0.0.1:{port}"))
+        .env("TORRENTQL_SERVER__DATA_DIR", data_dir)
+        .env(
+            "TORRENTQL_QBITTORRENT__MANAGED__BINARY",
+            Version::under_test().binary(),
+        )
+        .env("TORRENTQL_QBITTORRENT__MANAGED__ISOLATED", "true")
+        .env(
+            "TORRENTQL_QBITTORRENT__MANAGED__WEBUI_PORT",
+            webui_port.to_string(),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap()
+}
+
 #[test]
 fn check_config_lists_every_problem_and_fails() {
     let dir = tempfile::tempdir().unwrap();
@@ -120,25 +144,10 @@ fn token_command_mints_tokens_the_server_accepts() {
 
 #[tokio::test]
 async fn serve_without_qbittorrent_url_runs_a_managed_qbittorrent() {
-    let binary = Version::under_test().binary();
     let data_dir = tempfile::tempdir_in("/tmp").unwrap();
     let port = free_port().unwrap();
     let webui_port = free_port().unwrap();
-    let mut server = tokio::process::Command::from(torrentql(data_dir.path()))
-        .arg("serve")
-        .env("TORRENTQL_SERVER__LISTEN", format!("127.0.0.1:{port}"))
-        .env("TORRENTQL_SERVER__DATA_DIR", data_dir.path())
-        .env("TORRENTQL_QBITTORRENT__MANAGED__BINARY", &binary)
-        .env("TORRENTQL_QBITTORRENT__MANAGED__ISOLATED", "true")
-        .env(
-            "TORRENTQL_QBITTORRENT__MANAGED__WEBUI_PORT",
-            webui_port.to_string(),
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let mut server = spawn_managed_server(data_dir.path(), port, webui_port);
 
     let http = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
@@ -191,29 +200,43 @@ async fn serve_without_qbittorrent_url_runs_a_managed_qbittorrent() {
         stderr.contains("managed qbittorrent-nox stopped"),
         "{stderr}"
     );
+
+    // With no secret configured, one was generated and an admin token for
+    // it printed on stdout, with the playground's address, and not logged.
+    let mut stdout = String::new();
+    server
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .await
+        .unwrap();
+    assert!(
+        stdout.contains(&format!("http://127.0.0.1:{port}/graphql")),
+        "{stdout}"
+    );
+    let token = stdout
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("Admin token: "))
+        .unwrap_or_else(|| panic!("no token in {stdout}"));
+    let secret = std::fs::read_to_string(data_dir.path().join("jwt-secret")).unwrap();
+    let claims = jsonwebtoken::decode::<torrentql::auth::Claims>(
+        token,
+        &jsonwebtoken::DecodingKey::from_secret(secret.trim().as_bytes()),
+        &jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256),
+    )
+    .unwrap()
+    .claims;
+    assert!(claims.is_admin());
+    assert!(!stderr.contains(token), "the token reached the log");
 }
 
 #[tokio::test]
 async fn serve_restarts_a_managed_qbittorrent_that_dies() {
-    let binary = Version::under_test().binary();
     let data_dir = tempfile::tempdir_in("/tmp").unwrap();
     let port = free_port().unwrap();
     let webui_port = free_port().unwrap();
-    let mut server = tokio::process::Command::from(torrentql(data_dir.path()))
-        .arg("serve")
-        .env("TORRENTQL_SERVER__LISTEN", format!("127.0.0.1:{port}"))
-        .env("TORRENTQL_SERVER__DATA_DIR", data_dir.path())
-        .env("TORRENTQL_QBITTORRENT__MANAGED__BINARY", &binary)
-        .env("TORRENTQL_QBITTORRENT__MANAGED__ISOLATED", "true")
-        .env(
-            "TORRENTQL_QBITTORRENT__MANAGED__WEBUI_PORT",
-            webui_port.to_string(),
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let mut server = spawn_managed_server(data_dir.path(), port, webui_port);
     let http = reqwest::Client::new();
     let readyz = format!("http://127.0.0.1:{port}/readyz");
     let ready = || async {
@@ -259,25 +282,10 @@ async fn serve_restarts_a_managed_qbittorrent_that_dies() {
 /// A torrentql killed outright takes its qbittorrent-nox with it.
 #[tokio::test]
 async fn a_killed_torrentql_does_not_leave_its_qbittorrent_behind() {
-    let binary = Version::under_test().binary();
     let data_dir = tempfile::tempdir_in("/tmp").unwrap();
     let port = free_port().unwrap();
     let webui_port = free_port().unwrap();
-    let mut server = tokio::process::Command::from(torrentql(data_dir.path()))
-        .arg("serve")
-        .env("TORRENTQL_SERVER__LISTEN", format!("127.0.0.1:{port}"))
-        .env("TORRENTQL_SERVER__DATA_DIR", data_dir.path())
-        .env("TORRENTQL_QBITTORRENT__MANAGED__BINARY", &binary)
-        .env("TORRENTQL_QBITTORRENT__MANAGED__ISOLATED", "true")
-        .env(
-            "TORRENTQL_QBITTORRENT__MANAGED__WEBUI_PORT",
-            webui_port.to_string(),
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let mut server = spawn_managed_server(data_dir.path(), port, webui_port);
     let http = reqwest::Client::new();
     common::eventually("ready", Duration::from_secs(30), || async {
         let response = http
