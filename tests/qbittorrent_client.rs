@@ -9,8 +9,9 @@ use common::qbittorrent::{Options, Qbittorrent, USERNAME, Version};
 use common::torrents::random_magnet;
 use secrecy::SecretString;
 use torrentql::clients::qbittorrent::{
-    AddSource, AddTorrent, Credentials, QbittorrentError, TorrentFilter,
+    AddSource, AddTorrent, Credentials, QbittorrentClient, QbittorrentError, TorrentFilter,
 };
+use torrentql::torrent::InfoHash;
 use torrentql::torrent::Magnet;
 
 fn paused_magnet_add(magnet: &str) -> AddTorrent {
@@ -21,6 +22,19 @@ fn paused_magnet_add(magnet: &str) -> AddTorrent {
         paused: true,
         rename: None,
     }
+}
+
+/// Adds a paused magnet of a random hash and waits until it is listed.
+async fn add_listed(client: &QbittorrentClient, name: &str) -> InfoHash {
+    let (hash, magnet) = random_magnet(name);
+    client.add(&paused_magnet_add(&magnet)).await.unwrap();
+    common::eventually(
+        "the torrent to be listed",
+        Duration::from_secs(5),
+        || async { client.torrent(hash).await.unwrap() },
+    )
+    .await;
+    hash
 }
 
 #[tokio::test]
@@ -100,14 +114,7 @@ async fn single_hash_endpoints_answer_not_found_for_unknown_hashes() {
 #[tokio::test]
 async fn set_category_to_a_missing_category_is_rejected() {
     let client = Qbittorrent::shared().client();
-    let (hash, magnet) = random_magnet("category-conflict");
-    client.add(&paused_magnet_add(&magnet)).await.unwrap();
-    common::eventually(
-        "the torrent to be listed",
-        Duration::from_secs(5),
-        || async { client.torrent(hash).await.unwrap() },
-    )
-    .await;
+    let hash = add_listed(&client, "category-conflict").await;
     let error = client
         .set_category(&[hash], &format!("missing-{hash}"))
         .await
@@ -177,14 +184,7 @@ async fn sync_maindata_returns_only_what_changed() {
 #[tokio::test]
 async fn add_peers_is_accepted_for_a_listed_torrent() {
     let client = Qbittorrent::shared().client();
-    let (hash, magnet) = random_magnet("peers");
-    client.add(&paused_magnet_add(&magnet)).await.unwrap();
-    common::eventually(
-        "the torrent to be listed",
-        Duration::from_secs(5),
-        || async { client.torrent(hash).await.unwrap() },
-    )
-    .await;
+    let hash = add_listed(&client, "peers").await;
     client
         .add_peers(&[hash], &["127.0.0.1:9".parse().unwrap()])
         .await

@@ -37,6 +37,7 @@ fn add(source: TorrentSource) -> AddRequest {
         source,
         name: None,
         save_path: None,
+        library: None,
         category: None,
         paused: true,
     }

@@ -344,25 +344,18 @@ impl TorrentQuery {
     /// Whether qBittorrent answers, and its versions.
     #[graphql(guard = "AdminGuard")]
     async fn qbittorrent(&self, ctx: &Context<'_>) -> Result<QbittorrentInfo> {
-        let client = service(ctx)?.qbittorrent();
-        let versions = async {
-            Ok::<_, qbittorrent::QbittorrentError>((
-                client.app_version().await?,
-                client.api_version().await?,
-            ))
-        };
-        Ok(match versions.await {
+        Ok(match service(ctx)?.qbittorrent_status().await.versions {
             Ok((version, api)) => QbittorrentInfo {
                 connected: true,
                 version: Some(version),
-                webapi_version: Some(api.to_string()),
+                webapi_version: Some(api),
                 error: None,
             },
-            Err(error) => QbittorrentInfo {
+            Err(reason) => QbittorrentInfo {
                 connected: false,
                 version: None,
                 webapi_version: None,
-                error: Some(error.to_string()),
+                error: Some(reason),
             },
         })
     }
@@ -393,35 +386,12 @@ impl TorrentMutation {
                 .into());
             }
         };
-        let save_path = match (input.save_path, input.library) {
-            (Some(_), Some(_)) => {
-                return Err(AppError::BadUserInput(
-                    "give savePath or library, not both".to_owned(),
-                )
-                .into());
-            }
-            (Some(path), None) => Some(path),
-            (None, Some(name)) => {
-                let library = ctx
-                    .data::<Arc<LibraryService>>()?
-                    .find(&name)
-                    .await
-                    .map_err(AppError::from)?;
-                let path = library.download_path.ok_or_else(|| {
-                    AppError::BadUserInput(format!(
-                        "library {:?} has no folder to download into",
-                        library.name
-                    ))
-                })?;
-                Some(path.display().to_string())
-            }
-            (None, None) => None,
-        };
         let outcome = service(ctx)?
             .add(AddRequest {
                 source,
                 name: input.name,
-                save_path,
+                save_path: input.save_path,
+                library: input.library,
                 category: input.category,
                 paused: input.paused.unwrap_or(false),
             })

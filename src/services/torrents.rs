@@ -58,8 +58,17 @@ pub struct AddRequest {
     /// Shown instead of the torrent's own name.
     pub name: Option<String>,
     pub save_path: Option<String>,
+    /// Save into this library's download path (not with `save_path`).
+    pub library: Option<String>,
     pub category: Option<String>,
     pub paused: bool,
+}
+
+/// Whether qBittorrent answers now, and its versions.
+#[derive(Debug, Clone)]
+pub struct QbittorrentStatus {
+    /// `v5.1.0` and `2.11.4`; `None` with the reason when unreachable.
+    pub versions: Result<(String, String), String>,
 }
 
 /// The torrent an add produced, or found already there.
@@ -170,9 +179,15 @@ impl TorrentService {
     pub async fn add(&self, request: AddRequest) -> Result<AddOutcome, ServiceError> {
         let name = clean_name(request.name.as_deref(), "name")?;
         let category = clean_category(request.category.as_deref())?;
-        let save_path = match request.save_path.as_deref() {
-            Some(path) => Some(self.check_save_path(path).await?),
-            None => None,
+        let save_path = match (request.save_path.as_deref(), request.library.as_deref()) {
+            (Some(_), Some(_)) => {
+                return Err(ServiceError::InvalidInput(
+                    "give savePath or library, not both".to_owned(),
+                ));
+            }
+            (Some(path), None) => Some(self.check_save_path(path).await?),
+            (None, Some(name)) => Some(self.library_download_path(name).await?),
+            (None, None) => None,
         };
         let source = self.resolve(request.source, name.as_deref()).await?;
         // Anything qBittorrent lists as added before this moment is not ours
@@ -304,6 +319,35 @@ impl TorrentService {
         self.qbittorrent.set_category(&[hash], &category).await?;
         self.wait_for(hash, |torrent| torrent.category == category)
             .await
+    }
+
+    /// Whether qBittorrent answers now, and its versions.
+    pub async fn qbittorrent_status(&self) -> QbittorrentStatus {
+        let versions = async {
+            Ok::<_, QbittorrentError>((
+                self.qbittorrent.app_version().await?,
+                self.qbittorrent.api_version().await?.to_string(),
+            ))
+        };
+        QbittorrentStatus {
+            versions: versions.await.map_err(|error| error.to_string()),
+        }
+    }
+
+    /// Where downloads into the library called `name` go.
+    async fn library_download_path(&self, name: &str) -> Result<PathBuf, ServiceError> {
+        let Some(libraries) = &self.libraries else {
+            return Err(ServiceError::InvalidInput(format!(
+                "unknown library {name:?}; none is configured"
+            )));
+        };
+        let library = libraries.find(name).await?;
+        library.download_path.ok_or_else(|| {
+            ServiceError::InvalidInput(format!(
+                "library {:?} has no folder to download into",
+                library.name
+            ))
+        })
     }
 
     /// The roots save paths must lie under: the configured ones (or
