@@ -33,6 +33,8 @@ pub struct AppState {
     pub libraries: Arc<LibraryService>,
     pub schema: TorrentqlSchema,
     pub auth: Arc<Authenticator>,
+    /// Whether callers without an admin token may introspect the schema.
+    pub public_introspection: bool,
     pub limits: LimitsConfig,
     pub playground: PlaygroundConfig,
     /// Rendered once: it only depends on the configuration.
@@ -106,13 +108,13 @@ impl AppState {
                 login,
             },
             &config.limits,
-            config.auth.public_introspection,
         );
         Ok(Self {
             torrents,
             libraries,
             schema,
             auth,
+            public_introspection: config.auth.public_introspection,
             limits: config.limits.clone(),
             playground: config.playground.clone(),
             playground_page: Arc::new(http::render_playground(&config.playground)),

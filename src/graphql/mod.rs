@@ -9,6 +9,7 @@ mod loaders;
 mod progress;
 mod scalars;
 mod search;
+mod torrent;
 mod torrents;
 mod viewer;
 
@@ -24,6 +25,7 @@ use crate::services::login::LoginService;
 use crate::services::search::SearchService;
 
 pub use crate::auth::Authentication;
+pub use introspection::refusal as introspection_refusal;
 pub use libraries::ClientAddress;
 
 /// The schema type served by torrentql.
@@ -54,20 +56,16 @@ pub struct Services {
     pub login: Arc<LoginService>,
 }
 
-/// The schema with its services and limits. Introspection needs an admin
-/// token unless `public_introspection`.
-pub fn build(
-    services: Services,
-    limits: &LimitsConfig,
-    public_introspection: bool,
-) -> TorrentqlSchema {
+/// The schema with its services and limits. The HTTP layer checks
+/// introspection with [`introspection_refusal`].
+pub fn build(services: Services, limits: &LimitsConfig) -> TorrentqlSchema {
     let files = DataLoader::new(
         loaders::FilesLoader {
             torrents: Arc::clone(&services.torrents),
         },
         tokio::spawn,
     );
-    let mut builder = builder()
+    builder()
         .data(Arc::clone(services.torrents.mirror()))
         .data(services.torrents)
         .data(services.search)
@@ -76,11 +74,8 @@ pub fn build(
         .data(files)
         .data(limits.clone())
         .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity);
-    if !public_introspection {
-        builder = builder.extension(introspection::RequireAdminForIntrospection);
-    }
-    builder.finish()
+        .limit_complexity(limits.max_complexity)
+        .finish()
 }
 
 /// The schema's SDL, as committed in `schema.graphql`.

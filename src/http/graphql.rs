@@ -6,13 +6,13 @@
 //! schema as request data, where guards read it.
 
 use async_graphql::http::MultipartOptions;
-use async_graphql::{BatchRequest, ParseRequestError};
+use async_graphql::{BatchRequest, BatchResponse, ParseRequestError};
 use async_graphql_axum::GraphQLResponse;
 use axum::extract::{Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use serde_json::json;
 
 use std::net::SocketAddr;
@@ -20,7 +20,7 @@ use std::net::SocketAddr;
 use axum::extract::ConnectInfo;
 
 use crate::app::AppState;
-use crate::graphql::ClientAddress;
+use crate::graphql::{Authentication, ClientAddress, introspection_refusal};
 
 /// Runs a GraphQL request (or batch) and answers with its result.
 pub async fn execute(State(state): State<AppState>, request: Request) -> Response {
@@ -68,11 +68,29 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
             ),
         );
     }
-    let mut batch = batch.data(authentication);
-    if let Some(client) = client {
-        batch = batch.data(client);
-    }
-    let response = state.schema.execute_batch(batch).await;
+    let may_introspect = state.public_introspection
+        || matches!(&authentication, Authentication::Verified(claims) if claims.is_admin());
+    let run = |mut request: async_graphql::Request| {
+        let state = &state;
+        let authentication = authentication.clone();
+        async move {
+            if !may_introspect && let Some(refused) = introspection_refusal(&request) {
+                return refused;
+            }
+            request = request.data(authentication);
+            if let Some(client) = client {
+                request = request.data(client);
+            }
+            state.schema.execute(request).await
+        }
+    };
+    // One after another, as async-graphql's own `execute_batch` does.
+    let response = match batch {
+        BatchRequest::Single(request) => BatchResponse::Single(run(request).await),
+        BatchRequest::Batch(requests) => {
+            BatchResponse::Batch(futures::stream::iter(requests).then(run).collect().await)
+        }
+    };
     GraphQLResponse::from(response).into_response()
 }
 
