@@ -9,7 +9,8 @@ use async_graphql::{Context, Result, SimpleObject, Subscription};
 use futures::{Stream, StreamExt};
 
 use super::guards::{AdminGuard, admin_claims};
-use super::torrents::{Torrent, parse_hash};
+use super::torrent::Torrent;
+use super::torrents::parse_hash;
 use crate::error::AppError;
 use crate::services::progress::TorrentMirror;
 use crate::torrent::InfoHash;
@@ -50,7 +51,7 @@ impl ProgressSubscription {
         let events = mirror(ctx)?.progress(hashes).map(|event| {
             Ok(TorrentProgressEvent {
                 snapshot: event.snapshot,
-                torrents: event.torrents.into_iter().map(Torrent).collect(),
+                torrents: event.torrents.into_iter().map(Torrent::new).collect(),
                 removed: event.removed.iter().map(ToString::to_string).collect(),
             })
         });
@@ -68,7 +69,7 @@ impl ProgressSubscription {
         let hashes = parse_hashes(hashes)?;
         let events = mirror(ctx)?.completions(hashes).map(|torrent| {
             Ok(TorrentCompletedEvent {
-                torrent: Torrent(torrent),
+                torrent: Torrent::new(torrent),
             })
         });
         until_token_expires(ctx, events)

@@ -1,209 +1,17 @@
-//! Torrents: `torrents`, `torrent`, `categories`, `qbittorrent`, and the
-//! mutations that add, pause, resume, delete and categorise them.
+//! Torrent queries: `torrents`, `torrent`, `categories`, `qbittorrent`, and
+//! the mutations that add, pause, resume, delete and categorise them.
 
 use std::sync::Arc;
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, Upload};
-use chrono::{DateTime, Utc};
 
 use super::guards::AdminGuard;
-use super::loaders::FilesLoader;
-use super::scalars::Bytes;
+use super::torrent::Torrent;
 use crate::clients::qbittorrent;
 use crate::config::LimitsConfig;
 use crate::error::AppError;
-use crate::services::libraries::LibraryService;
 use crate::services::{AddRequest, TorrentService, TorrentSource};
 use crate::torrent::InfoHash;
-
-/// A torrent in qBittorrent.
-pub struct Torrent(pub Arc<qbittorrent::Torrent>);
-
-#[Object]
-impl Torrent {
-    /// The info hash: 40 lowercase hexadecimal characters.
-    async fn hash(&self) -> String {
-        self.0.hash.to_string()
-    }
-
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-
-    /// Bytes selected for download.
-    async fn size(&self) -> Bytes {
-        Bytes(self.0.size)
-    }
-
-    /// Bytes of all files, selected or not.
-    async fn total_size(&self) -> Bytes {
-        Bytes(self.0.total_size)
-    }
-
-    /// 0 to 1.
-    async fn progress(&self) -> f64 {
-        self.0.progress
-    }
-
-    /// Bytes per second.
-    async fn download_speed(&self) -> Bytes {
-        Bytes(self.0.dlspeed)
-    }
-
-    /// Bytes per second.
-    async fn upload_speed(&self) -> Bytes {
-        Bytes(self.0.upspeed)
-    }
-
-    async fn downloaded(&self) -> Bytes {
-        Bytes(self.0.downloaded)
-    }
-
-    async fn uploaded(&self) -> Bytes {
-        Bytes(self.0.uploaded)
-    }
-
-    /// Bytes still to download.
-    async fn remaining(&self) -> Bytes {
-        Bytes(self.0.amount_left)
-    }
-
-    /// Seconds until complete; null when qBittorrent does not know.
-    async fn eta(&self) -> Option<i64> {
-        self.0.eta()
-    }
-
-    async fn state(&self) -> TorrentState {
-        self.0.state().into()
-    }
-
-    /// qBittorrent's own state name (e.g. `stalledDL`, `stoppedUP`).
-    async fn raw_state(&self) -> &str {
-        &self.0.state
-    }
-
-    /// Null when the torrent has no category.
-    async fn category(&self) -> Option<&str> {
-        Some(self.0.category.as_str()).filter(|category| !category.is_empty())
-    }
-
-    async fn tags(&self) -> Vec<String> {
-        self.0.tags()
-    }
-
-    /// Where qBittorrent saves the torrent, as qBittorrent sees it.
-    async fn save_path(&self) -> &str {
-        &self.0.save_path
-    }
-
-    /// The file, or the top folder, of the torrent's content.
-    async fn content_path(&self) -> &str {
-        &self.0.content_path
-    }
-
-    async fn added_at(&self) -> Option<DateTime<Utc>> {
-        self.0.added_at()
-    }
-
-    /// Null until the download completes.
-    async fn completed_at(&self) -> Option<DateTime<Utc>> {
-        self.0.completed_at()
-    }
-
-    /// Uploaded divided by downloaded.
-    async fn ratio(&self) -> f64 {
-        self.0.ratio
-    }
-
-    /// Seeds connected to.
-    async fn seeds(&self) -> i64 {
-        self.0.num_seeds
-    }
-
-    /// Leechers connected to.
-    async fn peers(&self) -> i64 {
-        self.0.num_leechs
-    }
-
-    async fn magnet_uri(&self) -> &str {
-        &self.0.magnet_uri
-    }
-
-    /// The library the torrent's save path lies in, if any.
-    async fn library(&self, ctx: &Context<'_>) -> Result<Option<super::libraries::Library>> {
-        let service = ctx.data::<Arc<LibraryService>>()?;
-        let found = service.libraries().await.map_err(AppError::from)?;
-        Ok(service
-            .library_of(&found.libraries, &self.0.save_path)
-            .map(|library| super::libraries::Library::new(library, found.stale.as_ref())))
-    }
-
-    /// The torrent's files; empty until a magnet's metadata arrives.
-    async fn files(&self, ctx: &Context<'_>) -> Result<Vec<TorrentFile>> {
-        let loader = ctx.data::<DataLoader<FilesLoader>>()?;
-        let files = loader.load_one(self.0.hash).await?.unwrap_or_default();
-        Ok(files.into_iter().map(TorrentFile::from).collect())
-    }
-}
-
-/// One file of a torrent.
-#[derive(SimpleObject)]
-pub struct TorrentFile {
-    /// Path relative to the torrent's save path.
-    name: String,
-    size: Bytes,
-    /// 0 to 1.
-    progress: f64,
-    /// 0 = skipped, 1 = normal, 6 = high, 7 = maximal.
-    priority: i64,
-}
-
-impl From<qbittorrent::TorrentContent> for TorrentFile {
-    fn from(file: qbittorrent::TorrentContent) -> Self {
-        Self {
-            name: file.name,
-            size: Bytes(file.size),
-            progress: file.progress,
-            priority: file.priority,
-        }
-    }
-}
-
-/// What a torrent is doing. qBittorrent 4.x "paused" and 5.x "stopped"
-/// states map to the same values; `rawState` keeps qBittorrent's name.
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "qbittorrent::TorrentState")]
-pub enum TorrentState {
-    Downloading,
-    /// Downloading, ignoring queue limits.
-    ForcedDownloading,
-    /// A magnet link waiting for its metadata.
-    FetchingMetadata,
-    ForcedFetchingMetadata,
-    /// Downloading, but no peer is sending.
-    StalledDownloading,
-    QueuedDownloading,
-    CheckingDownloading,
-    /// Incomplete and paused (stopped).
-    PausedDownloading,
-    Seeding,
-    ForcedSeeding,
-    /// Complete; no peer is downloading.
-    StalledSeeding,
-    QueuedSeeding,
-    CheckingSeeding,
-    /// Complete and paused (stopped).
-    PausedSeeding,
-    /// qBittorrent is starting up.
-    CheckingResumeData,
-    Allocating,
-    Moving,
-    MissingFiles,
-    Error,
-    /// A state this version of torrentql does not know; see `rawState`.
-    Unknown,
-}
 
 /// Which torrents `torrents` lists.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
@@ -317,7 +125,7 @@ impl TorrentQuery {
             )
             .await
             .map_err(AppError::from)?;
-        Ok(torrents.into_iter().map(Torrent).collect())
+        Ok(torrents.into_iter().map(Torrent::new).collect())
     }
 
     /// One torrent; null when qBittorrent does not have it.
@@ -325,7 +133,7 @@ impl TorrentQuery {
     async fn torrent(&self, ctx: &Context<'_>, hash: String) -> Result<Option<Torrent>> {
         let hash = parse_hash(&hash)?;
         let torrent = service(ctx)?.get(hash).await.map_err(AppError::from)?;
-        Ok(torrent.map(Torrent))
+        Ok(torrent.map(Torrent::new))
     }
 
     /// qBittorrent's categories.
@@ -400,7 +208,7 @@ impl TorrentMutation {
         Ok(AddTorrentPayload {
             hash: outcome.hash.to_string(),
             duplicate: outcome.duplicate,
-            torrent: Torrent(Arc::new(outcome.torrent)),
+            torrent: Torrent::new(Arc::new(outcome.torrent)),
         })
     }
 
@@ -408,7 +216,7 @@ impl TorrentMutation {
     #[graphql(guard = "AdminGuard")]
     async fn pause_torrent(&self, ctx: &Context<'_>, hash: String) -> Result<Torrent> {
         let hash = parse_hash(&hash)?;
-        Ok(Torrent(Arc::new(
+        Ok(Torrent::new(Arc::new(
             service(ctx)?.pause(hash).await.map_err(AppError::from)?,
         )))
     }
@@ -417,7 +225,7 @@ impl TorrentMutation {
     #[graphql(guard = "AdminGuard")]
     async fn resume_torrent(&self, ctx: &Context<'_>, hash: String) -> Result<Torrent> {
         let hash = parse_hash(&hash)?;
-        Ok(Torrent(Arc::new(
+        Ok(Torrent::new(Arc::new(
             service(ctx)?.resume(hash).await.map_err(AppError::from)?,
         )))
     }
@@ -455,7 +263,7 @@ impl TorrentMutation {
             .set_category(hash, &category)
             .await
             .map_err(AppError::from)?;
-        Ok(Torrent(Arc::new(torrent)))
+        Ok(Torrent::new(Arc::new(torrent)))
     }
 }
 
