@@ -37,7 +37,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
-use proxy::RecordingProxy;
+use proxy::{Recorded, RecordingProxy};
 use qbittorrent::{Options, PASSWORD, Qbittorrent, USERNAME, Version};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -49,9 +49,14 @@ const JWT_SECRET: &str = "bench-secret-bench-secret-bench-secret-0123";
 const LIST_QUERY: &str = "{ torrents { hash name size progress state downloadSpeed uploadSpeed eta category savePath } }";
 const FAN_OUT: [usize; 3] = [1, 100, 1000];
 const FAN_OUT_WINDOW: Duration = Duration::from_secs(20);
+/// A fan-out window grows past `FAN_OUT_WINDOW` until it holds a whole
+/// full-sync period (stretched to ~40 s on 4.5.2 at 10,000), up to this.
+const MAX_FAN_OUT_WINDOW: Duration = Duration::from_secs(150);
+const FULL_SYNC_PATH: &str = "/api/v2/sync/maindata";
 const CHANGE_EVERY: Duration = Duration::from_secs(2);
 const BY_HASH_WINDOW: Duration = Duration::from_secs(10);
 const BY_HASH_CONCURRENCY: usize = 64;
+const SETTLE_AFTER_FILL: Duration = Duration::from_secs(10);
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -81,6 +86,9 @@ async fn run() {
         let mut hashes = Vec::new();
         for &size in &sizes {
             fill(&client, &mut hashes, size).await;
+            // qBittorrent is still writing resume data for what was just
+            // added; let it settle so it is not measured doing that.
+            tokio::time::sleep(SETTLE_AFTER_FILL).await;
             eprintln!("== qBittorrent {app_version}, {size} torrents");
             let section = measure(&qbittorrent, &hashes).await;
             writeln!(
@@ -277,16 +285,22 @@ async fn measure(qbittorrent: &Qbittorrent, hashes: &[InfoHash]) -> String {
     );
 
     // 3. Fan-out.
-    writeln!(out, "\n| subscribers | qBittorrent requests/min | qBittorrent busy | delay p50 | delay p99 | torrentql peak RSS |").ok();
-    writeln!(out, "|---|---|---|---|---|---|").ok();
+    writeln!(out, "\n| subscribers | qBittorrent requests/min | qBittorrent busy | full syncs (period) | delay p50 | delay p99 | torrentql peak RSS |").ok();
+    writeln!(out, "|---|---|---|---|---|---|---|").ok();
     let watched = hashes[0];
     for count in FAN_OUT {
+        server.reset_peak_rss();
         let subscribers = Subscribers::connect(server.port, count, watched).await;
         proxy.clear();
         let window_started = Instant::now();
         let mut changes = Vec::new();
         let mut round = 0;
-        while window_started.elapsed() + CHANGE_EVERY <= FAN_OUT_WINDOW {
+        // At least the window, and until it holds two full-sync starts
+        // (one whole sync period, however stretched) or the cap.
+        while window_started.elapsed() < MAX_FAN_OUT_WINDOW
+            && (window_started.elapsed() < FAN_OUT_WINDOW
+                || full_sync_starts(&proxy.requests()).len() < 2)
+        {
             round += 1;
             let category = format!("bench-{count}-{round}");
             changes.push((
@@ -295,16 +309,18 @@ async fn measure(qbittorrent: &Qbittorrent, hashes: &[InfoHash]) -> String {
             ));
             tokio::time::sleep_until((window_started + CHANGE_EVERY * round).into()).await;
         }
-        tokio::time::sleep_until((window_started + FAN_OUT_WINDOW).into()).await;
         let window = window_started.elapsed();
-        let per_minute = proxy.total() as f64 * 60.0 / window.as_secs_f64();
-        let busy = proxy.busy().as_secs_f64() / window.as_secs_f64();
+        let requests = proxy.requests();
+        // The last change's events arrive within a sync interval.
+        tokio::time::sleep(CHANGE_EVERY).await;
+        let per_minute = requests.len() as f64 * 60.0 / window.as_secs_f64();
+        let (busy, periods) = busy_share(&requests, window);
         let delays = subscribers.delays(&changes);
         let peak_rss = server.peak_rss_kib();
         subscribers.close().await;
         writeln!(
             out,
-            "| {count} | {per_minute:.0} | {:.1}% | {} | {} | {:.1} MB |",
+            "| {count} | {per_minute:.0} | {:.1}% | {periods} | {} | {} | {:.1} MB |",
             busy * 100.0,
             ms(median(&delays)),
             ms(p99(&delays)),
@@ -312,9 +328,47 @@ async fn measure(qbittorrent: &Qbittorrent, hashes: &[InfoHash]) -> String {
         )
         .ok();
     }
-    writeln!(out, "\n(sync interval 1 s, max busy share 10%; the proxy's own copy of each answer is inside the busy time)").ok();
+    writeln!(out, "\n(sync interval 1 s, max busy share 10%. Busy is the time qBittorrent spent answering torrentql's requests, measured at the proxy, over whole full-sync periods (from the first full-sync start in the window to the last); the proxy's own copy of each answer is inside it. Peak RSS is torrentql's high-water mark from connecting the subscribers to the end of the window.)").ok();
     server.stop().await;
     out
+}
+
+/// When each full sync in `requests` started, in order.
+fn full_sync_starts(requests: &[Recorded]) -> Vec<Instant> {
+    let mut starts: Vec<Instant> = requests
+        .iter()
+        .filter(|request| request.path == FULL_SYNC_PATH)
+        .map(|request| request.started)
+        .collect();
+    starts.sort();
+    starts
+}
+
+/// qBittorrent's busy share over the whole sync periods in `requests`:
+/// time answering the requests that started from the first full-sync start
+/// to the last, divided by that span; and how many periods, and how long,
+/// as a label. Without a whole period, over the `window`, marked so.
+fn busy_share(requests: &[Recorded], window: Duration) -> (f64, String) {
+    let starts = full_sync_starts(requests);
+    if let [first, .., last] = starts[..] {
+        let busy: Duration = requests
+            .iter()
+            .filter(|request| (first..last).contains(&request.started))
+            .map(|request| request.took)
+            .sum();
+        let span = last - first;
+        let periods = starts.len() - 1;
+        let label = format!(
+            "{periods} ({})",
+            seconds(span / u32::try_from(periods).unwrap_or(1))
+        );
+        return (busy.as_secs_f64() / span.as_secs_f64(), label);
+    }
+    let busy: Duration = requests.iter().map(|request| request.took).sum();
+    (
+        busy.as_secs_f64() / window.as_secs_f64(),
+        format!("{} (no whole period)", starts.len()),
+    )
 }
 
 /// torrentql's release binary, as a process of its own.
@@ -390,6 +444,12 @@ impl Server {
 
     fn peak_rss_kib(&self) -> u64 {
         self.status_kib("VmHWM:")
+    }
+
+    /// Starts a new high-water mark at the current RSS (Linux 4.0+).
+    fn reset_peak_rss(&self) {
+        let pid = self.child.id().expect("running");
+        std::fs::write(format!("/proc/{pid}/clear_refs"), "5").expect("reset VmHWM");
     }
 
     async fn stop(mut self) {
@@ -741,6 +801,10 @@ fn percentile(samples: &[Duration], quantile: f64) -> Duration {
     )]
     let index = ((sorted.len() - 1) as f64 * quantile).round() as usize;
     sorted[index]
+}
+
+fn seconds(duration: Duration) -> String {
+    format!("{:.1} s", duration.as_secs_f64())
 }
 
 fn ms(duration: Duration) -> String {

@@ -1,9 +1,11 @@
 //! An HTTP proxy in front of a real qBittorrent that records every request
-//! path and can replace the answer for one endpoint (to produce a garbage
-//! answer from an otherwise real qBittorrent).
+//! (path, when, how long qBittorrent took) and can replace the answer for
+//! one endpoint (to produce a garbage answer from an otherwise real
+//! qBittorrent).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -14,10 +16,18 @@ use url::Url;
 struct Shared {
     upstream: Url,
     http: reqwest::Client,
-    paths: Arc<Mutex<Vec<String>>>,
-    /// Nanoseconds qBittorrent spent answering (from send to last byte).
-    busy_nanos: Arc<std::sync::atomic::AtomicU64>,
+    requests: Arc<Mutex<Vec<Recorded>>>,
     replacements: Arc<Mutex<HashMap<String, (u16, String)>>>,
+}
+
+/// One proxied request.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub path: String,
+    pub started: Instant,
+    /// Time qBittorrent spent answering, from send to last byte (zero for
+    /// a replaced answer).
+    pub took: Duration,
 }
 
 /// A running recording proxy.
@@ -35,8 +45,7 @@ impl RecordingProxy {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("client"),
-            paths: Arc::default(),
-            busy_nanos: Arc::default(),
+            requests: Arc::default(),
             replacements: Arc::default(),
         };
         let app = axum::Router::new()
@@ -54,34 +63,25 @@ impl RecordingProxy {
 
     /// How many requests went to `path` (e.g. `/api/v2/torrents/files`).
     pub fn count(&self, path: &str) -> usize {
-        self.shared
-            .paths
-            .lock()
-            .expect("lock")
+        self.requests()
             .iter()
-            .filter(|seen| *seen == path)
+            .filter(|request| request.path == path)
             .count()
     }
 
     /// Every request so far.
     pub fn total(&self) -> usize {
-        self.shared.paths.lock().expect("lock").len()
+        self.shared.requests.lock().expect("lock").len()
     }
 
-    /// Time qBittorrent spent answering the proxied requests.
-    pub fn busy(&self) -> std::time::Duration {
-        std::time::Duration::from_nanos(
-            self.shared
-                .busy_nanos
-                .load(std::sync::atomic::Ordering::Relaxed),
-        )
+    /// Every request since the last [`clear`](Self::clear), in the order
+    /// their answers ended.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.shared.requests.lock().expect("lock").clone()
     }
 
     pub fn clear(&self) {
-        self.shared.paths.lock().expect("lock").clear();
-        self.shared
-            .busy_nanos
-            .store(0, std::sync::atomic::Ordering::Relaxed);
+        self.shared.requests.lock().expect("lock").clear();
     }
 
     /// Answers `path` with `status` and `body` instead of qBittorrent.
@@ -96,7 +96,14 @@ impl RecordingProxy {
 
 async fn forward(State(shared): State<Shared>, request: Request) -> Response {
     let path = request.uri().path().to_owned();
-    shared.paths.lock().expect("lock").push(path.clone());
+    let started = Instant::now();
+    let record = |took| {
+        shared.requests.lock().expect("lock").push(Recorded {
+            path: path.clone(),
+            started,
+            took,
+        });
+    };
     if let Some((status, body)) = shared
         .replacements
         .lock()
@@ -104,6 +111,7 @@ async fn forward(State(shared): State<Shared>, request: Request) -> Response {
         .get(&path)
         .cloned()
     {
+        record(Duration::ZERO);
         return Response::builder()
             .status(status)
             .body(Body::from(body))
@@ -126,7 +134,7 @@ async fn forward(State(shared): State<Shared>, request: Request) -> Response {
     let body = to_bytes(request.into_body(), usize::MAX)
         .await
         .expect("body");
-    let started = std::time::Instant::now();
+    let sent = Instant::now();
     let answer = shared
         .http
         .request(method, target)
@@ -135,6 +143,7 @@ async fn forward(State(shared): State<Shared>, request: Request) -> Response {
         .send()
         .await;
     let Ok(answer) = answer else {
+        record(sent.elapsed());
         return Response::builder()
             .status(502)
             .body(Body::empty())
@@ -147,9 +156,6 @@ async fn forward(State(shared): State<Shared>, request: Request) -> Response {
         }
     }
     let bytes = answer.bytes().await.unwrap_or_default();
-    let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-    shared
-        .busy_nanos
-        .fetch_add(nanos, std::sync::atomic::Ordering::Relaxed);
+    record(sent.elapsed());
     response.body(Body::from(bytes)).expect("response")
 }
