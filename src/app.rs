@@ -6,11 +6,13 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, header};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_http::compression::CompressionLayer;
-use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::auth::{Authenticator, SecretSource};
@@ -21,6 +23,7 @@ use crate::graphql::{self, Services, TorrentqlSchema};
 use crate::http;
 use crate::managed::ManagedQbittorrent;
 use crate::services::TorrentService;
+use crate::services::indexer_keys::IndexerKeys;
 use crate::services::libraries::{LibraryService, PathMappings};
 use crate::services::login::LoginService;
 use crate::services::progress::SyncSettings;
@@ -35,6 +38,9 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     /// Whether callers without an admin token may introspect the schema.
     pub public_introspection: bool,
+    /// Browser origins allowed to call the API cross-origin (none: CORS
+    /// stays closed).
+    pub cors_origins: Vec<String>,
     pub limits: LimitsConfig,
     pub playground: PlaygroundConfig,
     /// Rendered once: it only depends on the configuration.
@@ -93,7 +99,8 @@ impl AppState {
                     max_busy_share: config.sync.max_busy_share,
                 },
             )
-            .with_libraries(Arc::clone(&libraries)),
+            .with_libraries(Arc::clone(&libraries))
+            .with_indexer_keys(IndexerKeys::new(&config.search.torznab)),
         );
         let search = Arc::new(SearchService::new(
             &config.search,
@@ -115,6 +122,7 @@ impl AppState {
             schema,
             auth,
             public_introspection: config.auth.public_introspection,
+            cors_origins: config.server.cors_origins.clone(),
             limits: config.limits.clone(),
             playground: config.playground.clone(),
             playground_page: Arc::new(http::render_playground(&config.playground)),
@@ -126,13 +134,32 @@ impl AppState {
 
 /// The application's routes.
 pub fn router(state: AppState) -> Router {
+    let cors = (!state.cors_origins.is_empty()).then(|| cors(&state.cors_origins));
     http::routes(&state)
-        .layer(RequestBodyLimitLayer::new(state.limits.max_request_bytes))
         // gzip, brotli or zstd, as the client offers: a list of 10,000
         // torrents is megabytes of JSON.
         .layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http())
+        .layer(tower::util::option_layer(cors))
+        // The path only: a query string may carry a token.
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
+        }))
         .with_state(state)
+}
+
+/// Lets pages from `origins` call the API (tokens travel in the
+/// `Authorization` header; no cookies, so no credentials mode). Without
+/// this layer a browser refuses every cross-origin answer, preflights
+/// included; the playground is served from torrentql itself and needs none.
+fn cors(origins: &[String]) -> CorsLayer {
+    let origins = origins
+        .iter()
+        .filter_map(|origin| HeaderValue::from_str(origin).ok());
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(Duration::from_secs(3600))
 }
 
 /// How long shutdown waits for websockets to send their close frames.

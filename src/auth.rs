@@ -77,8 +77,10 @@ pub enum TokenError {
     WrongIssuer,
     #[error("the token is meant for someone else (aud)")]
     WrongAudience,
-    #[error("the token has no expiry (exp)")]
-    NoExpiry,
+    /// A claim this server requires (`exp`, and `iss`/`aud` when
+    /// configured) is missing.
+    #[error("the token has no `{0}` claim, which this server requires")]
+    MissingClaim(String),
     #[error("the token is malformed")]
     Malformed,
     #[error("expected `Authorization: Bearer <token>`")]
@@ -158,7 +160,16 @@ impl Authenticator {
             }
         };
         let mut validation = Validation::new(config.algorithm);
-        validation.set_required_spec_claims(&["exp"]);
+        // A configured issuer or audience must be present, not only right
+        // when present (jsonwebtoken checks them only when they are there).
+        let mut required = vec!["exp"];
+        if config.issuer.is_some() {
+            required.push("iss");
+        }
+        if config.audience.is_some() {
+            required.push("aud");
+        }
+        validation.set_required_spec_claims(&required);
         validation.validate_exp = true;
         validation.validate_nbf = true;
         validation.leeway = CLOCK_SKEW_SECONDS;
@@ -216,7 +227,7 @@ impl Authenticator {
                 }
                 ErrorKind::InvalidIssuer => TokenError::WrongIssuer,
                 ErrorKind::InvalidAudience => TokenError::WrongAudience,
-                ErrorKind::MissingRequiredClaim(_) => TokenError::NoExpiry,
+                ErrorKind::MissingRequiredClaim(claim) => TokenError::MissingClaim(claim.clone()),
                 _ => TokenError::Malformed,
             })
     }

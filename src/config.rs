@@ -160,6 +160,8 @@ pub struct LimitsConfig {
     pub max_depth: usize,
     /// Highest query complexity (one point per field) accepted.
     pub max_complexity: usize,
+    /// Longest query text (variables not included).
+    pub max_query_bytes: usize,
     /// Largest request body, uploads included.
     pub max_request_bytes: usize,
     /// Largest `.torrent` upload.
@@ -190,6 +192,10 @@ pub struct ServerConfig {
     /// Where torrentql keeps its state (the managed qBittorrent's profile,
     /// generated secrets).
     pub data_dir: PathBuf,
+    /// Browser origins (`https://app.example`) allowed to call the API
+    /// from their pages; empty (the default) allows none.
+    /// Each is `scheme://host[:port]`, as browsers send it.
+    pub cors_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -675,6 +681,7 @@ impl Default for RawAuth {
 struct RawLimits {
     max_depth: usize,
     max_complexity: usize,
+    max_query_bytes: usize,
     max_request_bytes: usize,
     max_upload_bytes: usize,
     max_batch: usize,
@@ -687,6 +694,7 @@ impl Default for RawLimits {
         Self {
             max_depth: 15,
             max_complexity: 1000,
+            max_query_bytes: 64 * 1024,
             max_request_bytes: 10 * 1024 * 1024,
             max_upload_bytes: crate::torrent::MAX_TORRENT_FILE_BYTES,
             max_batch: 10,
@@ -722,6 +730,7 @@ struct RawServer {
     listen: String,
     #[serde(deserialize_with = "lenient::optional_string")]
     data_dir: Option<String>,
+    cors_origins: Vec<String>,
 }
 
 impl Default for RawServer {
@@ -729,6 +738,7 @@ impl Default for RawServer {
         Self {
             listen: "127.0.0.1:8080".to_owned(),
             data_dir: None,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -810,6 +820,17 @@ impl RawConfig {
                 .parse::<SocketAddr>()
                 .map_err(|_| format!("{:?} is not an address like 127.0.0.1:8080", server.listen)),
         );
+        let cors_origins: Vec<String> = server
+            .cors_origins
+            .iter()
+            .enumerate()
+            .filter_map(|(index, origin)| {
+                problems.check(
+                    &format!("server.cors_origins[{index}]"),
+                    parse_origin(origin),
+                )
+            })
+            .collect();
         let data_dir = match server.data_dir.as_deref().map(str::trim) {
             Some("") => {
                 problems.add("server.data_dir", "must not be empty");
@@ -897,7 +918,11 @@ impl RawConfig {
                 Some(search),
                 Some(jellyfin),
             ) if problems.0.is_empty() => Ok(Config {
-                server: ServerConfig { listen, data_dir },
+                server: ServerConfig {
+                    listen,
+                    data_dir,
+                    cors_origins,
+                },
                 qbittorrent: QbittorrentConfig {
                     url,
                     username: qbittorrent.username.trim().to_owned(),
@@ -995,6 +1020,7 @@ impl RawLimits {
         for (key, value) in [
             ("limits.max_depth", self.max_depth),
             ("limits.max_complexity", self.max_complexity),
+            ("limits.max_query_bytes", self.max_query_bytes),
             ("limits.max_request_bytes", self.max_request_bytes),
             ("limits.max_upload_bytes", self.max_upload_bytes),
             ("limits.max_batch", self.max_batch),
@@ -1016,6 +1042,7 @@ impl RawLimits {
         Some(LimitsConfig {
             max_depth: self.max_depth,
             max_complexity: self.max_complexity,
+            max_query_bytes: self.max_query_bytes,
             max_request_bytes: self.max_request_bytes,
             max_upload_bytes: self.max_upload_bytes,
             max_batch: self.max_batch,
@@ -1086,6 +1113,19 @@ fn parse_base_url(text: &str) -> Result<Url, String> {
         );
     }
     Ok(url)
+}
+
+/// A browser origin, `scheme://host[:port]`, as its `Origin` header reads.
+fn parse_origin(text: &str) -> Result<String, String> {
+    let url = Url::parse(text.trim())
+        .map_err(|error| format!("{text:?} is not an origin like https://app.example ({error})"))?;
+    let origin = url.origin().ascii_serialization();
+    if !matches!(url.scheme(), "http" | "https") || format!("{origin}/") != url.as_str() {
+        return Err(format!(
+            "{text:?} is not an origin like https://app.example (scheme, host and port only)"
+        ));
+    }
+    Ok(origin)
 }
 
 fn parse_timeout(text: &str) -> Result<Duration, String> {

@@ -67,6 +67,18 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// An answer refusing a whole operation with this error, for checks
+    /// made before the schema runs it.
+    pub fn into_graphql_response(self) -> async_graphql::Response {
+        let mut extensions = async_graphql::ErrorExtensionValues::default();
+        extensions.set("code", self.code());
+        let mut error = async_graphql::ServerError::new(self.message(), None);
+        error.extensions = Some(extensions);
+        async_graphql::Response::from_errors(vec![error])
+    }
+}
+
 impl From<AppError> for async_graphql::Error {
     fn from(error: AppError) -> Self {
         use async_graphql::ErrorExtensions;

@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::sync::OnceLock;
-
 use common::app::{TestApp, admin_token, data, error_code, sign, token_with_roles};
 use common::proxy::RecordingProxy;
 use common::qbittorrent::{Options, Qbittorrent, Version};
@@ -21,23 +19,7 @@ const ADD: &str = r#"mutation($input: AddTorrentInput!) {
 /// One app per test binary, on the shared qBittorrent.
 async fn app() -> &'static TestApp {
     static APP: OnceCell<TestApp> = OnceCell::const_new();
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    // The app must outlive each test's runtime: it runs on a runtime of its own.
-    let runtime = RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime")
-    });
-    APP.get_or_init(|| async {
-        let qbittorrent = Qbittorrent::shared();
-        runtime
-            .spawn(async move { TestApp::start(qbittorrent).await })
-            .await
-            .expect("app starts")
-    })
-    .await
+    common::app::shared(&APP, || TestApp::start(Qbittorrent::shared())).await
 }
 
 async fn add_paused_magnet(app: &TestApp) -> String {
@@ -614,13 +596,10 @@ async fn playground_page_and_health_need_no_token() {
             .status(),
         200
     );
-    assert_eq!(
-        app.http
-            .get(app.url("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    // Ready from the first sync with qBittorrent on.
+    common::eventually("/readyz", std::time::Duration::from_secs(10), || async {
+        let response = app.http.get(app.url("/readyz")).send().await.ok()?;
+        (response.status() == 200).then_some(())
+    })
+    .await;
 }

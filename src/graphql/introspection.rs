@@ -10,7 +10,7 @@
 use std::collections::HashSet;
 
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ErrorExtensionValues, Request, Response, ServerError};
+use async_graphql::{Request, Response};
 
 use crate::error::AppError;
 
@@ -25,11 +25,7 @@ pub fn refusal(request: &Request) -> Option<Response> {
     let error = AppError::Unauthenticated(
         "introspection needs an admin token: send `Authorization: Bearer <token>`".to_owned(),
     );
-    let mut extensions = ErrorExtensionValues::default();
-    extensions.set("code", error.code());
-    let mut server_error = ServerError::new(error.message(), None);
-    server_error.extensions = Some(extensions);
-    Some(Response::from_errors(vec![server_error]))
+    Some(error.into_graphql_response())
 }
 
 fn asks_for_introspection(document: &ExecutableDocument) -> bool {

@@ -8,6 +8,7 @@ use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
+use super::cost;
 use super::guards::AdminGuard;
 use super::viewer::Viewer;
 use crate::error::AppError;
@@ -114,6 +115,7 @@ impl LoginMutation {
     /// admin token; anyone else `FORBIDDEN`, wrong credentials
     /// `UNAUTHENTICATED`. Attempts are rate limited (`RATE_LIMITED`). The
     /// only field that needs no token.
+    #[graphql(complexity = "cost::HEAVY_MUTATION + child_complexity")]
     async fn login(
         &self,
         ctx: &Context<'_>,

@@ -2,6 +2,7 @@
 //! scalars and DataLoaders. Nothing here imports axum; the HTTP layer puts
 //! the caller's [`Authentication`] into each request's data.
 
+mod cost;
 mod guards;
 mod introspection;
 mod libraries;

@@ -22,6 +22,7 @@ use async_graphql::{
 };
 use chrono::{DateTime, Utc};
 
+use super::cost;
 use super::loaders::FilesLoader;
 use super::scalars::Bytes;
 use crate::clients::qbittorrent;
@@ -162,6 +163,7 @@ impl TorrentFields {
     }
 
     /// The torrent's files; empty until a magnet's metadata arrives.
+    #[graphql(complexity = "cost::FILES + child_complexity")]
     async fn files(&self, ctx: &Context<'_>) -> Result<Vec<TorrentFile>> {
         let loader = ctx.data::<DataLoader<FilesLoader>>()?;
         let files = loader.load_one(self.0.hash).await?.unwrap_or_default();

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, Upload};
 
+use super::cost;
 use super::guards::AdminGuard;
 use super::torrent::Torrent;
 use crate::clients::qbittorrent;
@@ -101,7 +102,10 @@ pub struct TorrentQuery;
 #[Object]
 impl TorrentQuery {
     /// Torrents, optionally narrowed by state, category and hashes.
-    #[graphql(guard = "AdminGuard")]
+    #[graphql(
+        guard = "AdminGuard",
+        complexity = "cost::torrent_list(hashes.as_ref(), child_complexity)"
+    )]
     async fn torrents(
         &self,
         ctx: &Context<'_>,
@@ -176,7 +180,10 @@ pub struct TorrentMutation;
 impl TorrentMutation {
     /// Adds a torrent and returns it once qBittorrent lists it. When
     /// qBittorrent already has it, nothing is added and `duplicate` is true.
-    #[graphql(guard = "AdminGuard")]
+    #[graphql(
+        guard = "AdminGuard",
+        complexity = "cost::HEAVY_MUTATION + child_complexity"
+    )]
     async fn add_torrent(
         &self,
         ctx: &Context<'_>,
@@ -213,7 +220,7 @@ impl TorrentMutation {
     }
 
     /// Pauses (on qBittorrent 5: stops) a torrent.
-    #[graphql(guard = "AdminGuard")]
+    #[graphql(guard = "AdminGuard", complexity = "cost::MUTATION + child_complexity")]
     async fn pause_torrent(&self, ctx: &Context<'_>, hash: String) -> Result<Torrent> {
         let hash = parse_hash(&hash)?;
         Ok(Torrent::new(Arc::new(
@@ -222,7 +229,7 @@ impl TorrentMutation {
     }
 
     /// Resumes (on qBittorrent 5: starts) a torrent.
-    #[graphql(guard = "AdminGuard")]
+    #[graphql(guard = "AdminGuard", complexity = "cost::MUTATION + child_complexity")]
     async fn resume_torrent(&self, ctx: &Context<'_>, hash: String) -> Result<Torrent> {
         let hash = parse_hash(&hash)?;
         Ok(Torrent::new(Arc::new(
@@ -231,7 +238,7 @@ impl TorrentMutation {
     }
 
     /// Removes a torrent, and its downloaded data with `deleteFiles`.
-    #[graphql(guard = "AdminGuard")]
+    #[graphql(guard = "AdminGuard", complexity = "cost::MUTATION + child_complexity")]
     async fn delete_torrent(
         &self,
         ctx: &Context<'_>,
@@ -251,7 +258,7 @@ impl TorrentMutation {
 
     /// Puts a torrent in a category, creating the category when needed; an
     /// empty string removes the torrent from its category.
-    #[graphql(guard = "AdminGuard")]
+    #[graphql(guard = "AdminGuard", complexity = "cost::MUTATION + child_complexity")]
     async fn set_torrent_category(
         &self,
         ctx: &Context<'_>,

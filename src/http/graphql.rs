@@ -20,6 +20,7 @@ use std::net::SocketAddr;
 use axum::extract::ConnectInfo;
 
 use crate::app::AppState;
+use crate::error::AppError;
 use crate::graphql::{Authentication, ClientAddress, introspection_refusal};
 
 /// Runs a GraphQL request (or batch) and answers with its result.
@@ -74,6 +75,18 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
         let state = &state;
         let authentication = authentication.clone();
         async move {
+            if request.query.trim().is_empty() {
+                return AppError::BadUserInput("the request has no query".to_owned())
+                    .into_graphql_response();
+            }
+            if request.query.len() > state.limits.max_query_bytes {
+                return AppError::BadUserInput(format!(
+                    "the query is {} bytes; the limit is {} (pass values as variables)",
+                    request.query.len(),
+                    state.limits.max_query_bytes
+                ))
+                .into_graphql_response();
+            }
             if !may_introspect && let Some(refused) = introspection_refusal(&request) {
                 return refused;
             }
@@ -81,7 +94,7 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
             if let Some(client) = client {
                 request = request.data(client);
             }
-            state.schema.execute(request).await
+            code_request_errors(state.schema.execute(request).await)
         }
     };
     // One after another, as async-graphql's own `execute_batch` does.
@@ -94,8 +107,47 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
     GraphQLResponse::from(response).into_response()
 }
 
+/// async-graphql's own errors about the request (syntax, validation,
+/// depth and complexity limits, variables) carry no code and no path; they
+/// are the caller's to fix.
+fn code_request_errors(mut response: async_graphql::Response) -> async_graphql::Response {
+    for error in &mut response.errors {
+        let coded = error
+            .extensions
+            .as_ref()
+            .is_some_and(|extensions| extensions.get("code").is_some());
+        if !coded && error.path.is_empty() {
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", "BAD_USER_INPUT");
+        }
+    }
+    response
+}
+
 fn header(headers: &HeaderMap, name: axum::http::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+/// The body limit answers a body declared too large with a plain-text 413
+/// before the handler runs; callers get the GraphQL-shaped error instead,
+/// as for a body found too large while reading.
+pub async fn payload_too_large<B>(response: axum::http::Response<B>) -> Response
+where
+    axum::http::Response<B>: IntoResponse,
+{
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    if response.status() != StatusCode::PAYLOAD_TOO_LARGE || is_json {
+        return response.into_response();
+    }
+    error_response(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "the request body is larger than the request limit",
+    )
 }
 
 /// A request that could not be read as GraphQL: 400 (413 when too large),

@@ -8,6 +8,7 @@ mod subscriptions;
 
 use axum::Router;
 use axum::routing::{get, post};
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
 
@@ -81,7 +82,12 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         axum::http::StatusCode::REQUEST_TIMEOUT,
         state.limits.request_timeout,
     );
-    let graphql_post = post(graphql::execute).layer(timeout);
+    let graphql_post = post(graphql::execute).layer(
+        tower::ServiceBuilder::new()
+            .layer(axum::middleware::map_response(graphql::payload_too_large))
+            .layer(RequestBodyLimitLayer::new(state.limits.max_request_bytes))
+            .layer(timeout),
+    );
     let graphql = graphql_post.get(get_graphql);
     let mut router = Router::new()
         .route("/graphql", graphql)

@@ -1,6 +1,7 @@
 //! The use-cases every resolver calls. Services speak in domain types and
 //! [`ServiceError`]; they know nothing of GraphQL or HTTP.
 
+pub mod indexer_keys;
 pub mod libraries;
 pub mod login;
 pub mod progress;

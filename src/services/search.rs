@@ -17,6 +17,7 @@ use futures::future::join_all;
 use moka::future::Cache;
 
 use super::ServiceError;
+use super::indexer_keys::IndexerKeys;
 use crate::clients::indexers::IndexerError;
 use crate::clients::indexers::apibay::{ApibayClient, ApibayRow};
 use crate::clients::indexers::torznab::{TorznabClient, TorznabItem};
@@ -181,6 +182,8 @@ pub struct SearchService {
     trackers: Vec<String>,
     /// Complete answers only, merged and sorted, before the limit.
     cache: Cache<CacheKey, Arc<SearchResults>>,
+    /// Taken out of Torznab download links.
+    indexer_keys: IndexerKeys,
 }
 
 impl SearchService {
@@ -210,6 +213,7 @@ impl SearchService {
         Self {
             providers,
             trackers,
+            indexer_keys: IndexerKeys::new(&config.torznab),
             cache: Cache::builder()
                 .max_capacity(CACHE_ENTRIES)
                 .time_to_live(config.cache_ttl)
@@ -453,7 +457,9 @@ impl SearchService {
             uploader_status: None,
             added_at: item.published_at,
             imdb_id: item.imdb_id,
-            download_url: item.download_url,
+            download_url: item
+                .download_url
+                .map(|link| self.indexer_keys.redact(&link)),
             providers: vec![provider.to_owned()],
         }
     }

@@ -1,11 +1,13 @@
 //! `TestApp`: the real router, served in-process on 127.0.0.1, against a
 //! real qBittorrent, with helpers to send GraphQL and mint tokens.
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::OnceLock;
 
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
+use tokio::sync::{OnceCell, oneshot};
 use torrentql::app::{Backend, serve};
 use torrentql::config::Config;
 use url::Url;
@@ -32,8 +34,23 @@ impl TestApp {
     /// torrentql talking to qBittorrent at `url` (e.g. a proxy in front of
     /// `qbittorrent`), with extra TOML appended to the test configuration.
     pub async fn start_with(url: &Url, qbittorrent: &Qbittorrent, extra_toml: &str) -> Self {
+        let auth = format!("jwt_secret = \"{JWT_SECRET}\"");
+        Self::start_with_auth(url, qbittorrent, &auth, extra_toml).await
+    }
+
+    /// Like [`start_with`](Self::start_with), with `auth_toml` as the
+    /// `[auth]` section instead of the test secret. Sections in
+    /// `extra_toml` are merged into the test configuration, key by key
+    /// (`[qbittorrent]\ntimeout = "1s"` changes just the timeout); keys
+    /// before any section header belong to `[auth]`.
+    pub async fn start_with_auth(
+        url: &Url,
+        qbittorrent: &Qbittorrent,
+        auth_toml: &str,
+        extra_toml: &str,
+    ) -> Self {
         let data_dir = qbittorrent.profile_dir.join("torrentql");
-        let config = format!(
+        let mut config: toml::Table = format!(
             r#"
             [server]
             data_dir = "{data_dir}"
@@ -42,12 +59,16 @@ impl TestApp {
             username = "{USERNAME}"
             password = "{PASSWORD}"
             timeout = "5s"
-            [auth]
-            jwt_secret = "{JWT_SECRET}"
-            {extra_toml}
             "#,
             data_dir = data_dir.display(),
-        );
+        )
+        .parse()
+        .expect("test TOML");
+        let extra: toml::Table = format!("[auth]\n{auth_toml}\n{extra_toml}")
+            .parse()
+            .unwrap_or_else(|error| panic!("test TOML: {error}"));
+        merge(&mut config, extra);
+        let config = config.to_string();
         let config = Config::from_toml(&config).unwrap_or_else(|error| panic!("{error}"));
         let backend = Backend::start(&config).await.expect("backend starts");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -143,6 +164,38 @@ impl Drop for TestApp {
             let _ = stop.send(());
         }
     }
+}
+
+/// `extra` laid over `base`, table by table.
+fn merge(base: &mut toml::Table, extra: toml::Table) {
+    for (key, value) in extra {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(base)), toml::Value::Table(extra)) => merge(base, extra),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+/// An app for the whole test binary, kept in `cell` and started once by
+/// `start`. It runs on a runtime of its own, as it must outlive the
+/// runtime of the test that happened to start it.
+pub async fn shared<F, Fut>(cell: &'static OnceCell<TestApp>, start: F) -> &'static TestApp
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = TestApp> + Send + 'static,
+{
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    let runtime = RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime")
+    });
+    cell.get_or_init(|| async { runtime.spawn(start()).await.expect("app starts") })
+        .await
 }
 
 /// Signs `claims` with the test secret.

@@ -1,0 +1,407 @@
+//! Abusive GraphQL requests: each is refused with a clear error and a
+//! code, before anything runs, and leaves qBittorrent exactly as it was.
+
+mod common;
+
+use reqwest::header::CONTENT_TYPE;
+use serde_json::{Value, json};
+use tokio::sync::OnceCell;
+use torrentql::clients::qbittorrent::{AddSource, AddTorrent, TorrentFilter};
+use torrentql::torrent::Magnet;
+
+use common::app::{TestApp, admin_token, data, error_code};
+use common::qbittorrent::Qbittorrent;
+use common::torrents::{random_hash, random_magnet};
+
+async fn app() -> &'static TestApp {
+    static APP: OnceCell<TestApp> = OnceCell::const_new();
+    common::app::shared(&APP, || TestApp::start(Qbittorrent::shared())).await
+}
+
+/// What qBittorrent holds, as far as any request could change it.
+async fn qbittorrent_state() -> Vec<(String, String, String, String)> {
+    let mut torrents: Vec<_> = Qbittorrent::shared()
+        .client()
+        .torrents(TorrentFilter::All, None, None)
+        .await
+        .expect("qBittorrent lists")
+        .into_iter()
+        .map(|torrent| {
+            (
+                torrent.hash.to_string(),
+                torrent.state,
+                torrent.category,
+                torrent.save_path,
+            )
+        })
+        .collect();
+    torrents.sort();
+    torrents
+}
+
+/// One torrent in qBittorrent, so that "unchanged" means something.
+async fn seed_one_torrent() {
+    static SEEDED: OnceCell<()> = OnceCell::const_new();
+    SEEDED
+        .get_or_init(|| async {
+            let client = Qbittorrent::shared().client();
+            let hash = random_hash();
+            client
+                .add(&AddTorrent {
+                    source: AddSource::Magnets(vec![Magnet::from_info_hash(
+                        hash,
+                        Some("kept"),
+                        &[],
+                    )]),
+                    save_path: None,
+                    category: None,
+                    paused: true,
+                    rename: None,
+                })
+                .await
+                .expect("add");
+            common::eventually(
+                "the torrent listed",
+                std::time::Duration::from_secs(10),
+                || {
+                    let client = &client;
+                    async move { client.torrent(hash).await.ok().flatten() }
+                },
+            )
+            .await;
+        })
+        .await;
+}
+
+fn magnets(count: usize) -> Vec<String> {
+    (0..count).map(|_| random_magnet("abuse").1).collect()
+}
+
+/// Posts `body` as `content_type` with an admin token.
+async fn post(app: &TestApp, content_type: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
+    let response = app
+        .http
+        .post(app.url("/graphql"))
+        .bearer_auth(admin_token())
+        .header(CONTENT_TYPE, content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("request");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let answer = serde_json::from_str(&text).unwrap_or_else(|_| json!({ "not_json": text }));
+    (status, answer)
+}
+
+/// Sends only the head of a JSON POST declaring `length` bytes, and reads
+/// the answer (a client still writing a body the server refused could see
+/// its write fail before it reads the answer).
+async fn post_head_only(app: &TestApp, length: usize) -> (u16, Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut stream = tokio::net::TcpStream::connect(app.address)
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /graphql HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n",
+        app.address,
+        admin_token()
+    );
+    stream.write_all(head.as_bytes()).await.expect("write");
+    let mut answer = Vec::new();
+    let mut buffer = [0; 4096];
+    // Until the whole answer is in: the connection closes, or the JSON ends.
+    loop {
+        let read =
+            tokio::time::timeout(std::time::Duration::from_secs(5), stream.read(&mut buffer))
+                .await
+                .expect("an answer within 5 s")
+                .expect("read");
+        answer.extend_from_slice(&buffer[..read]);
+        if read == 0 || answer.ends_with(b"}") {
+            break;
+        }
+    }
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|status| status.parse().ok())
+        .unwrap_or(0);
+    let body = answer.split_once("\r\n\r\n").map_or("", |(_, body)| body);
+    let body = serde_json::from_str(body).unwrap_or_else(|_| json!({ "not_json": answer }));
+    (status, body)
+}
+
+/// One abusive request, and how it must be answered.
+struct Abuse<'a> {
+    what: &'a str,
+    content_type: &'a str,
+    body: Vec<u8>,
+    status: u16,
+    code: &'a str,
+    /// Words the error message must contain.
+    words: &'a str,
+}
+
+/// The first error's code and message, whatever the answer's shape (a
+/// batch answers with a list).
+fn first_error(answer: &Value) -> (Option<&str>, &str) {
+    let answer = answer.get(0).unwrap_or(answer);
+    (
+        error_code(answer),
+        answer["errors"][0]["message"].as_str().unwrap_or_default(),
+    )
+}
+
+#[tokio::test]
+async fn abusive_requests_are_refused_and_change_nothing() {
+    let app = app().await;
+    seed_one_torrent().await;
+    let before = qbittorrent_state().await;
+    let add = "mutation($m: String!) { addTorrent(input: { magnet: $m }) { hash } }";
+
+    let aliased_lists = format!(
+        "{{ {} }}",
+        (0..300)
+            .map(|index| format!("l{index}: torrents {{ hash }}"))
+            .collect::<String>()
+    );
+    let aliased_adds = format!(
+        "mutation {{ {} }}",
+        magnets(50)
+            .iter()
+            .enumerate()
+            .map(|(index, magnet)| format!(
+                "a{index}: addTorrent(input: {{ magnet: \"{magnet}\" }}) {{ hash }} "
+            ))
+            .collect::<String>()
+    );
+    let deep = format!(
+        "{{ __schema {{ types {{ fields {{ type {{ {}name{} }} }} }} }} }}",
+        "ofType { ".repeat(12),
+        " }".repeat(12)
+    );
+    let long_query = format!(
+        "mutation {{ addTorrent(input: {{ magnet: \"{}\" }}) {{ hash }} }} # {}",
+        magnets(1)[0],
+        "x".repeat(70 * 1024)
+    );
+    let batch: Vec<Value> = magnets(11)
+        .into_iter()
+        .map(|magnet| json!({ "query": add, "variables": { "m": magnet } }))
+        .collect();
+    let json = "application/json";
+
+    let cases = vec![
+        Abuse {
+            what: "300 aliased torrents lists",
+            content_type: json,
+            body: json!({ "query": aliased_lists }).to_string().into_bytes(),
+            status: 200,
+            code: "BAD_USER_INPUT",
+            words: "complex",
+        },
+        Abuse {
+            what: "50 aliased addTorrent mutations",
+            content_type: json,
+            body: json!({ "query": aliased_adds }).to_string().into_bytes(),
+            status: 200,
+            code: "BAD_USER_INPUT",
+            words: "complex",
+        },
+        Abuse {
+            what: "every torrent's files (a qBittorrent call each)",
+            content_type: json,
+            body: json!({ "query": "{ torrents { hash files { name } } }" })
+                .to_string()
+                .into_bytes(),
+            status: 200,
+            code: "BAD_USER_INPUT",
+            words: "complex",
+        },
+        Abuse {
+            what: "nesting past the depth limit",
+            content_type: json,
+            body: json!({ "query": deep }).to_string().into_bytes(),
+            status: 200,
+            code: "BAD_USER_INPUT",
+            words: "nested too deep",
+        },
+        Abuse {
+            what: "a 70 KiB query",
+            content_type: json,
+            body: json!({ "query": long_query }).to_string().into_bytes(),
+            status: 200,
+            code: "BAD_USER_INPUT",
+            words: "the limit is 65536",
+        },
+        Abuse {
+            what: "a batch of 11 mutations",
+            content_type: json,
+            body: Value::Array(batch).to_string().into_bytes(),
+            status: 400,
+            code: "BAD_USER_INPUT",
+            words: "at most 10 operations",
+        },
+        Abuse {
+            what: "invalid UTF-8",
+            content_type: json,
+            body: b"{\"query\": \"mutation { pauseTorrent(hash: \\\"\xff\xfe\\\") { hash } }\"}"
+                .to_vec(),
+            status: 400,
+            code: "BAD_USER_INPUT",
+            words: "not a valid GraphQL request",
+        },
+        Abuse {
+            what: "a JSON string instead of a request",
+            content_type: json,
+            body: b"\"mutation { pauseTorrent(hash: \\\"x\\\") { hash } }\"".to_vec(),
+            status: 400,
+            code: "BAD_USER_INPUT",
+            words: "not a valid GraphQL request",
+        },
+        Abuse {
+            what: "an empty batch",
+            content_type: json,
+            body: b"[]".to_vec(),
+            status: 200,
+            code: "BAD_USER_INPUT",
+            words: "no query",
+        },
+        Abuse {
+            what: "a form post (what a cross-site form sends)",
+            content_type: "application/x-www-form-urlencoded",
+            body: format!("query={}", urlencode(&aliased_adds)).into_bytes(),
+            status: 415,
+            code: "BAD_USER_INPUT",
+            words: "Content-Type application/json",
+        },
+        Abuse {
+            what: "text/plain (a CORS-simple request)",
+            content_type: "text/plain",
+            body: json!({ "query": add, "variables": { "m": magnets(1)[0] } })
+                .to_string()
+                .into_bytes(),
+            status: 415,
+            code: "BAD_USER_INPUT",
+            words: "Content-Type application/json",
+        },
+    ];
+
+    for Abuse {
+        what,
+        content_type,
+        body,
+        status,
+        code,
+        words,
+    } in cases
+    {
+        let (got_status, answer) = post(app, content_type, body).await;
+        assert_eq!(got_status, status, "{what}: {answer}");
+        let (got_code, message) = first_error(&answer);
+        assert_eq!(got_code, Some(code), "{what}: {answer}");
+        assert!(message.contains(words), "{what}: {message:?}");
+        assert!(
+            answer.get("data").is_none_or(Value::is_null),
+            "{what}: nothing may run: {answer}"
+        );
+        assert_eq!(
+            qbittorrent_state().await,
+            before,
+            "{what} changed qBittorrent"
+        );
+    }
+
+    // A body declared larger than the request limit (11 MiB of variables):
+    // refused from its headers, before a byte of it is read.
+    let (status, answer) = post_head_only(app, 11 * 1024 * 1024).await;
+    assert_eq!(status, 413, "{answer}");
+    assert_eq!(first_error(&answer).0, Some("BAD_USER_INPUT"), "{answer}");
+    assert_eq!(qbittorrent_state().await, before);
+
+    // Still serving.
+    let answer = app.graphql("{ viewer { isAdmin } }", json!({})).await;
+    assert_eq!(data(&answer)["viewer"]["isAdmin"], true);
+}
+
+#[tokio::test]
+async fn uploads_that_are_not_torrents_are_refused_and_change_nothing() {
+    let app = app().await;
+    seed_one_torrent().await;
+    let before = qbittorrent_state().await;
+    let add = "mutation($f: Upload!) { addTorrent(input: { file: $f }) { hash } }";
+    let not_torrents: [(&str, Vec<u8>); 4] = [
+        ("a PNG", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec()),
+        ("text", b"hello, I am not a torrent".to_vec()),
+        ("empty", Vec::new()),
+        (
+            "bencode without an info dictionary",
+            b"d8:announce13:http://x/anne".to_vec(),
+        ),
+    ];
+    for (what, bytes) in not_torrents {
+        let response = app.upload(add, json!({ "f": null }), "f", bytes).await;
+        assert_eq!(response.status(), 200, "{what}");
+        let answer: Value = response.json().await.expect("JSON");
+        assert_eq!(
+            error_code(&answer),
+            Some("BAD_USER_INPUT"),
+            "{what}: {answer}"
+        );
+        assert_eq!(
+            qbittorrent_state().await,
+            before,
+            "{what} changed qBittorrent"
+        );
+    }
+
+    // A multipart request whose map names no file, or a file it does not send.
+    let form = reqwest::multipart::Form::new()
+        .text(
+            "operations",
+            json!({ "query": add, "variables": { "f": null } }).to_string(),
+        )
+        .text("map", json!({ "0": ["variables.f"] }).to_string());
+    let response = app
+        .http
+        .post(app.url("/graphql"))
+        .bearer_auth(admin_token())
+        .multipart(form)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 400);
+    let answer: Value = response.json().await.expect("JSON");
+    assert_eq!(error_code(&answer), Some("BAD_USER_INPUT"), "{answer}");
+    assert_eq!(qbittorrent_state().await, before);
+}
+
+#[tokio::test]
+async fn queries_clients_send_stay_within_the_complexity_limit() {
+    let app = app().await;
+    let every_plain_field = "hash name size totalSize progress downloadSpeed uploadSpeed \
+        downloaded uploaded remaining eta state rawState category tags savePath contentPath \
+        addedAt completedAt ratio seeds peers magnetUri";
+    let hashes: Vec<String> = (0..5).map(|_| random_hash().to_string()).collect();
+    for query in [
+        format!("{{ torrents {{ {every_plain_field} }} }}"),
+        "{ downloading: torrents(filter: DOWNLOADING) { hash name progress } \
+         seeding: torrents(filter: SEEDING) { hash name ratio } \
+         paused: torrents(filter: PAUSED) { hash name } }"
+            .to_owned(),
+        format!(
+            "query($h: [String!]) {{ torrents(hashes: $h) {{ {every_plain_field} files {{ name size progress priority }} }} }}"
+        ),
+    ] {
+        let answer = app.graphql(&query, json!({ "h": hashes })).await;
+        data(&answer);
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
