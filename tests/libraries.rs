@@ -406,3 +406,52 @@ async fn login_attempts_are_rate_limited_per_username_and_per_address() {
         .count();
     assert_eq!(asked, 3, "refused attempts never reach Jellyfin");
 }
+
+#[tokio::test]
+async fn login_limits_hold_under_a_parallel_burst() {
+    let server = jellyfin_with_users().await;
+    let app = start_app(&config(Some(&server), "")).await;
+    // 40 attempts at once: half at the admin account (one with the right
+    // password), half spread over other usernames.
+    let attempts = (0..40).map(|index| {
+        let app = &app;
+        async move {
+            let (user, password) = match index {
+                0 => ("admin".to_owned(), "right".to_owned()),
+                1..20 => ("admin".to_owned(), format!("guess-{index}")),
+                _ => (format!("user-{index}"), "guess".to_owned()),
+            };
+            let answer: Value = app
+                .graphql_as(None, LOGIN, json!({ "u": user, "p": password }))
+                .await;
+            error_code(&answer).map(str::to_owned)
+        }
+    });
+    let codes = futures::future::join_all(attempts).await;
+    let refused = codes
+        .iter()
+        .filter(|code| code.as_deref() == Some("RATE_LIMITED"))
+        .count();
+    let asked = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|request| request.url.path().ends_with("AuthenticateByName"))
+        .collect::<Vec<_>>()
+        .len();
+    // Five a minute from one address, and at most two of them for admin.
+    assert!(asked <= 5, "{asked} attempts reached Jellyfin: {codes:?}");
+    assert_eq!(refused, 40 - asked, "{codes:?}");
+    let admin_attempts = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|request| {
+            request.url.path().ends_with("AuthenticateByName")
+                && String::from_utf8_lossy(&request.body).contains("\"admin\"")
+        })
+        .count();
+    assert!(admin_attempts <= 2, "{admin_attempts} attempts at admin");
+}

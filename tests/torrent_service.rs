@@ -406,6 +406,28 @@ async fn save_paths_outside_the_allowed_roots_are_refused() {
 }
 
 #[tokio::test]
+async fn save_paths_through_a_symlink_out_of_the_root_are_refused() {
+    let service = service();
+    let root = Qbittorrent::shared().save_path.clone();
+    let outside = tempfile::tempdir().expect("a directory outside the root");
+    let link = root.join(format!("link-out-{}", std::process::id()));
+    std::os::unix::fs::symlink(outside.path(), &link).expect("symlink");
+    for save_path in [link.clone(), link.join("sub/dir")] {
+        let (hash, magnet) = random_magnet("through-a-link");
+        let mut request = add(TorrentSource::Magnet(magnet));
+        request.save_path = Some(save_path.display().to_string());
+        let error = service.add(request).await.unwrap_err();
+        assert!(
+            error.to_string().contains("symbolic link"),
+            "{}: {error}",
+            save_path.display()
+        );
+        assert!(service.get(hash).await.unwrap().is_none());
+    }
+    std::fs::remove_file(&link).expect("remove the link");
+}
+
+#[tokio::test]
 async fn save_path_inside_the_root_is_used_normalised() {
     let service = service();
     let dir = content_dir();

@@ -160,4 +160,78 @@ mod tests {
             Err(TorrentUrlError::InvalidUrl(_))
         ));
     }
+
+    #[tokio::test]
+    async fn redirects_are_followed_up_to_the_limit_and_only_to_http_or_magnet() {
+        use wiremock::matchers::path;
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+
+        let server = MockServer::start().await;
+        let redirect =
+            |location: String| ResponseTemplate::new(302).insert_header("location", location);
+        for hop in 0..10 {
+            Mock::given(path(format!("/hop/{hop}")))
+                .respond_with(redirect(format!("/hop/{}", hop + 1)))
+                .mount(&server)
+                .await;
+        }
+        Mock::given(path("/hop/10"))
+            .respond_with(ResponseTemplate::new(200).set_body_bytes(b"d4:infode".to_vec()))
+            .mount(&server)
+            .await;
+        Mock::given(path("/to-file"))
+            .respond_with(redirect("file:///etc/passwd".to_owned()))
+            .mount(&server)
+            .await;
+        Mock::given(path("/to-magnet"))
+            .respond_with(redirect(
+                "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567".to_owned(),
+            ))
+            .mount(&server)
+            .await;
+        let client = TorrentUrlClient::new(1024);
+        let url = |path: &str| format!("{}{path}", server.uri());
+
+        let hops = 10 - MAX_REDIRECTS;
+        assert_eq!(
+            client.fetch(&url(&format!("/hop/{hops}"))).await,
+            Ok(Fetched::Body(b"d4:infode".to_vec())),
+            "{MAX_REDIRECTS} redirects are followed"
+        );
+        assert_eq!(
+            client.fetch(&url(&format!("/hop/{}", hops - 1))).await,
+            Err(TorrentUrlError::TooManyRedirects)
+        );
+        assert_eq!(
+            client.fetch(&url("/to-file")).await,
+            Err(TorrentUrlError::UnsupportedScheme)
+        );
+        assert!(matches!(
+            client.fetch(&url("/to-magnet")).await,
+            Ok(Fetched::Magnet(magnet)) if magnet.starts_with("magnet:?xt=urn:btih:0123")
+        ));
+    }
+
+    #[tokio::test]
+    async fn bodies_over_the_size_limit_are_refused() {
+        use wiremock::matchers::path;
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+
+        let server = MockServer::start().await;
+        for (name, size) in [("/fits", 1024), ("/too-big", 1025)] {
+            Mock::given(path(name))
+                .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![b'x'; size]))
+                .mount(&server)
+                .await;
+        }
+        let client = TorrentUrlClient::new(1024);
+        assert!(matches!(
+            client.fetch(&format!("{}/fits", server.uri())).await,
+            Ok(Fetched::Body(body)) if body.len() == 1024
+        ));
+        assert_eq!(
+            client.fetch(&format!("{}/too-big", server.uri())).await,
+            Err(TorrentUrlError::TooLarge(1024))
+        );
+    }
 }

@@ -2,8 +2,10 @@
 //!
 //! Paths are compared as qBittorrent will use them, after lexical
 //! normalisation, so `..` cannot climb out of an allowed root. They are
-//! POSIX paths on qBittorrent's machine, which may not be this one, so the
-//! local filesystem is never consulted.
+//! POSIX paths on qBittorrent's machine, which may not be this one. When
+//! the root exists on this machine too (the same host, or volumes mounted
+//! at the same paths), the part of the path that exists is also resolved
+//! through its symlinks, so a link inside a root cannot lead out of it.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -34,6 +36,26 @@ pub fn normalize(path: &str) -> Result<PathBuf, String> {
 /// True when `path` (already normalised) is one of `roots` or inside one.
 pub fn is_within(path: &Path, roots: &[PathBuf]) -> bool {
     roots.iter().any(|root| path.starts_with(root))
+}
+
+/// Whether `path` (normalised, lexically inside `root`) still lies inside
+/// `root` once the symlinks of this machine are followed. A root that does
+/// not exist here is qBittorrent's alone: nothing to follow, so true. Blocks
+/// on the filesystem.
+pub fn stays_within_through_symlinks(path: &Path, root: &Path) -> bool {
+    let Ok(real_root) = std::fs::canonicalize(root) else {
+        return true;
+    };
+    // The deepest part of the path that exists (a dangling link counts:
+    // it exists, and resolving it fails, which refuses the path).
+    let existing = path
+        .ancestors()
+        .find(|ancestor| ancestor.symlink_metadata().is_ok())
+        .unwrap_or(root);
+    match std::fs::canonicalize(existing) {
+        Ok(real) => real.starts_with(&real_root),
+        Err(_) => false,
+    }
 }
 
 #[cfg(test)]
@@ -74,6 +96,53 @@ mod tests {
         assert!(!is_within(
             &normalize("/data/downloads-evil").unwrap(),
             &roots
+        ));
+    }
+
+    #[test]
+    fn symlinks_out_of_a_root_are_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("downloads");
+        let outside = dir.path().join("elsewhere");
+        std::fs::create_dir_all(root.join("movies")).unwrap();
+        std::fs::create_dir(&outside).unwrap();
+        std::os::unix::fs::symlink(&outside, root.join("escape")).unwrap();
+        std::os::unix::fs::symlink(root.join("movies"), root.join("films")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("missing"), root.join("dangling")).unwrap();
+
+        for inside in [
+            "movies",
+            "movies/new/deeper",
+            "films/new",
+            "not-yet/created",
+            "",
+        ] {
+            assert!(
+                stays_within_through_symlinks(&root.join(inside), &root),
+                "{inside}"
+            );
+        }
+        for escaping in ["escape", "escape/new", "dangling/new"] {
+            assert!(
+                !stays_within_through_symlinks(&root.join(escaping), &root),
+                "{escaping}"
+            );
+        }
+        // A root that is itself a link is compared by what it leads to.
+        let linked_root = dir.path().join("linked-root");
+        std::os::unix::fs::symlink(&root, &linked_root).unwrap();
+        assert!(stays_within_through_symlinks(
+            &linked_root.join("movies"),
+            &linked_root
+        ));
+        assert!(!stays_within_through_symlinks(
+            &linked_root.join("escape"),
+            &linked_root
+        ));
+        // A root qBittorrent alone sees is not checked here.
+        assert!(stays_within_through_symlinks(
+            Path::new("/nonexistent-root/x"),
+            Path::new("/nonexistent-root")
         ));
     }
 }

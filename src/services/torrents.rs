@@ -13,6 +13,7 @@ use tokio::sync::OnceCell;
 use tokio::time::{Instant, sleep};
 
 use super::ServiceError;
+use super::indexer_keys::IndexerKeys;
 use super::libraries::LibraryService;
 use super::progress::{SyncSettings, TorrentMirror};
 use super::save_path;
@@ -94,6 +95,7 @@ pub struct TorrentService {
     trackers: Vec<String>,
     /// Whose download folders also count as allowed save roots.
     libraries: Option<Arc<LibraryService>>,
+    indexer_keys: IndexerKeys,
 }
 
 impl TorrentService {
@@ -113,12 +115,20 @@ impl TorrentService {
             default_root: OnceCell::new(),
             trackers,
             libraries: None,
+            indexer_keys: IndexerKeys::new(&[]),
         }
     }
 
     /// Lets saves go into these libraries' folders too.
     pub fn with_libraries(mut self, libraries: Arc<LibraryService>) -> Self {
         self.libraries = Some(libraries);
+        self
+    }
+
+    /// Puts these indexers' API keys back into their download links (which
+    /// search shows without them) when adding by URL.
+    pub fn with_indexer_keys(mut self, indexer_keys: IndexerKeys) -> Self {
+        self.indexer_keys = indexer_keys;
         self
     }
 
@@ -393,6 +403,20 @@ impl TorrentService {
                 "savePath {path:?} is outside the allowed save roots ({roots})"
             )));
         }
+        let checked = normalized.clone();
+        let through_symlinks = tokio::task::spawn_blocking(move || {
+            roots
+                .iter()
+                .filter(|root| checked.starts_with(root))
+                .any(|root| save_path::stays_within_through_symlinks(&checked, root))
+        })
+        .await
+        .unwrap_or(false);
+        if !through_symlinks {
+            return Err(ServiceError::InvalidInput(format!(
+                "savePath {path:?} leads out of the allowed save roots through a symbolic link"
+            )));
+        }
         Ok(normalized)
     }
 
@@ -409,10 +433,12 @@ impl TorrentService {
                 AddSource::Magnets(vec![Magnet::from_info_hash(hash, name, &self.trackers)])
             }
             TorrentSource::File(bytes) => AddSource::File(TorrentFile::parse(bytes)?),
-            TorrentSource::Url(url) => match self.urls.fetch(&url).await? {
-                Fetched::Magnet(magnet) => AddSource::Magnets(vec![Magnet::parse(&magnet)?]),
-                Fetched::Body(bytes) => AddSource::File(TorrentFile::parse(bytes)?),
-            },
+            TorrentSource::Url(url) => {
+                match self.urls.fetch(&self.indexer_keys.restore(&url)).await? {
+                    Fetched::Magnet(magnet) => AddSource::Magnets(vec![Magnet::parse(&magnet)?]),
+                    Fetched::Body(bytes) => AddSource::File(TorrentFile::parse(bytes)?),
+                }
+            }
         })
     }
 
