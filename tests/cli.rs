@@ -156,10 +156,14 @@ async fn serve_without_qbittorrent_url_runs_a_managed_qbittorrent() {
     })
     .await;
     assert_eq!(health.status(), 200);
-    let ready = http.get(format!("{base}/readyz")).send().await.unwrap();
-    assert_eq!(ready.status(), 200);
-    let body: serde_json::Value = ready.json().await.unwrap();
-    assert_eq!(body["ready"], true, "{body}");
+    // Ready once the first sync with the managed qbittorrent-nox is done.
+    let body = common::eventually("/readyz", Duration::from_secs(30), || async {
+        let ready = http.get(format!("{base}/readyz")).send().await.ok()?;
+        let body: serde_json::Value = ready.json().await.ok()?;
+        (body["ready"] == true).then_some(body)
+    })
+    .await;
+    assert_eq!(body, serde_json::json!({ "ready": true }));
 
     // The generated WebUI password is kept, readable only by its owner.
     let password_file = data_dir.path().join("qbittorrent-password");
@@ -307,4 +311,143 @@ async fn a_killed_torrentql_does_not_leave_its_qbittorrent_behind() {
         },
     )
     .await;
+}
+
+#[tokio::test]
+async fn sigterm_finishes_requests_in_flight_closes_websockets_and_keeps_resume_data() {
+    use futures::{SinkExt, StreamExt};
+    use tokio::io::AsyncBufReadExt;
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let data_dir = tempfile::tempdir_in("/tmp").unwrap();
+    let port = free_port().unwrap();
+    let mut server = spawn_managed_server(data_dir.path(), port, free_port().unwrap());
+    let mut stdout = tokio::io::BufReader::new(server.stdout.take().unwrap()).lines();
+    let token = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = stdout.next_line().await.unwrap() {
+            if let Some(token) = line.trim().strip_prefix("Admin token: ") {
+                return token.to_owned();
+            }
+        }
+        panic!("torrentql printed no admin token");
+    })
+    .await
+    .expect("the start-up welcome within 60 s");
+    let graphql = format!("http://127.0.0.1:{port}/graphql");
+    let http = reqwest::Client::new();
+    let post = |query: String, variables: serde_json::Value| {
+        http.post(&graphql)
+            .bearer_auth(&token)
+            .json(&serde_json::json!({ "query": query, "variables": variables }))
+            .send()
+    };
+    let add = "mutation($i: AddTorrentInput!) { addTorrent(input: $i) { hash } }".to_owned();
+
+    // A torrent qBittorrent holds when the signal comes.
+    let (magnet_hash, magnet) = common::torrents::random_magnet("kept");
+    let added: serde_json::Value = post(
+        add.clone(),
+        serde_json::json!({ "i": { "magnet": magnet, "paused": true } }),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        added["data"]["addTorrent"]["hash"],
+        magnet_hash.to_string(),
+        "{added}"
+    );
+
+    // A subscriber.
+    let mut request = graphql.replace("http", "ws").into_client_request().unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let init = serde_json::json!({ "type": "connection_init", "payload": { "token": token } });
+    socket.send(Message::text(init.to_string())).await.unwrap();
+    let ack = socket.next().await.unwrap().unwrap();
+    assert!(ack.to_text().unwrap().contains("connection_ack"), "{ack:?}");
+
+    // A request still running when the signal comes: an add by URL whose
+    // server takes 1.5 s to send the .torrent.
+    let content = tempfile::tempdir_in("/tmp").unwrap();
+    let made = common::torrents::make_torrent(content.path(), "slow", &[("slow.bin", 4096)]);
+    let slow_server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::path("/slow.torrent"))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200)
+                .set_body_bytes(made.bytes.clone())
+                .set_delay(Duration::from_millis(1500)),
+        )
+        .mount(&slow_server)
+        .await;
+    let in_flight = tokio::spawn(post(
+        add,
+        serde_json::json!({ "i": { "url": format!("{}/slow.torrent", slow_server.uri()), "paused": true } }),
+    ));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let pid = nix::unistd::Pid::from_raw(server.id().unwrap() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Close(frame))) => return frame.map(|frame| u16::from(frame.code)),
+                Some(Ok(_)) => {}
+                other => panic!("the socket ended without a close frame: {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("a close frame within 10 s");
+    assert_eq!(closed, Some(1001));
+
+    let answer: serde_json::Value = in_flight.await.unwrap().unwrap().json().await.unwrap();
+    assert_eq!(
+        answer["data"]["addTorrent"]["hash"],
+        made.hash.to_string(),
+        "the request in flight finished: {answer}"
+    );
+    let status = tokio::time::timeout(Duration::from_secs(30), server.wait())
+        .await
+        .expect("torrentql stops within 30 s")
+        .unwrap();
+    assert!(status.success(), "{status}");
+
+    // qbittorrent-nox was stopped cleanly: both torrents' resume data kept.
+    let resume_files: Vec<String> = walk(data_dir.path())
+        .into_iter()
+        .filter_map(|path| {
+            path.file_name()?
+                .to_str()?
+                .strip_suffix(".fastresume")
+                .map(str::to_owned)
+        })
+        .collect();
+    for hash in [magnet_hash, made.hash] {
+        assert!(
+            resume_files.contains(&hash.to_string()),
+            "no resume data for {hash}: {resume_files:?}"
+        );
+    }
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }

@@ -1,4 +1,5 @@
-//! `/healthz` (the process is up) and `/readyz` (qBittorrent answers).
+//! `/healthz` (the process is up) and `/readyz` (the mirror of qBittorrent
+//! is fresh).
 //! Neither needs a token: they say nothing about the torrents.
 
 use axum::Json;
@@ -13,17 +14,16 @@ pub async fn liveness() -> &'static str {
     "ok"
 }
 
-/// 200 when qBittorrent answers an authenticated call now, 503 with the
-/// reason otherwise.
+/// 200 while torrentql answers from a fresh mirror of qBittorrent, 503
+/// with the reason otherwise (before the first sync, or while qBittorrent
+/// does not answer). It never calls qBittorrent itself: the poller does,
+/// and probes every few seconds must not add to qBittorrent's load.
 pub async fn readiness(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    match state.torrents.qbittorrent().app_version().await {
-        Ok(version) => (
-            StatusCode::OK,
-            Json(json!({ "ready": true, "qbittorrent": { "version": version } })),
-        ),
-        Err(error) => (
+    match state.torrents.mirror().readiness() {
+        Ok(()) => (StatusCode::OK, Json(json!({ "ready": true }))),
+        Err(reason) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "ready": false, "reason": error.to_string() })),
+            Json(json!({ "ready": false, "reason": reason })),
         ),
     }
 }

@@ -111,6 +111,8 @@ struct MirrorState {
     /// How long the last focused poll took: its share of qBittorrent's time
     /// comes out of the full sync's budget.
     last_focus_cost: Duration,
+    /// Why the last full sync failed, until one succeeds.
+    last_error: Option<String>,
 }
 
 struct Overlay {
@@ -265,6 +267,7 @@ impl TorrentMirror {
                 Ok(data) => {
                     rid = data.rid;
                     retry_delay = FIRST_RETRY_DELAY;
+                    self.state.write().expect("mirror lock").last_error = None;
                     self.apply(data, number);
                     started + self.period(cost)
                 }
@@ -274,6 +277,7 @@ impl TorrentMirror {
                     if self.status.borrow().connected {
                         tracing::warn!(%error, "qBittorrent stopped answering; the mirror is stale");
                     }
+                    self.state.write().expect("mirror lock").last_error = Some(error.to_string());
                     self.status.send_modify(|status| status.connected = false);
                     let delay = retry_delay;
                     retry_delay = (retry_delay * 2).min(MAX_RETRY_DELAY);
@@ -541,6 +545,20 @@ impl TorrentMirror {
             && state
                 .last_success
                 .is_some_and(|last| last.elapsed() <= stale_after)
+    }
+
+    /// `Ok` while reads are answered from the mirror; otherwise why not.
+    pub fn readiness(&self) -> Result<(), String> {
+        if self.is_fresh() {
+            return Ok(());
+        }
+        let filled = self.status.borrow().filled;
+        let state = self.state.read().expect("mirror lock");
+        Err(match (&state.last_error, filled) {
+            (Some(error), _) => format!("qBittorrent does not answer: {error}"),
+            (None, false) => "waiting for the first sync with qBittorrent".to_owned(),
+            (None, true) => "the last sync with qBittorrent is too old".to_owned(),
+        })
     }
 
     /// Torrents matching the arguments, or `None` when the mirror is not
