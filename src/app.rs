@@ -8,6 +8,7 @@ use anyhow::Context;
 use axum::Router;
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, header};
+use ipnet::IpNet;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -41,6 +42,8 @@ pub struct AppState {
     /// Browser origins allowed to call the API cross-origin (none: CORS
     /// stays closed).
     pub cors_origins: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<IpNet>,
     pub limits: LimitsConfig,
     pub playground: PlaygroundConfig,
     /// Rendered once: it only depends on the configuration.
@@ -123,6 +126,7 @@ impl AppState {
             auth,
             public_introspection: config.auth.public_introspection,
             cors_origins: config.server.cors_origins.clone(),
+            trusted_proxies: config.server.trusted_proxies.clone(),
             limits: config.limits.clone(),
             playground: config.playground.clone(),
             playground_page: Arc::new(http::render_playground(&config.playground)),

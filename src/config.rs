@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
+use ipnet::IpNet;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize, Serializer};
 use url::Url;
@@ -196,6 +197,9 @@ pub struct ServerConfig {
     /// from their pages; empty (the default) allows none.
     /// Each is `scheme://host[:port]`, as browsers send it.
     pub cors_origins: Vec<String>,
+    /// Reverse proxies (addresses or networks) whose `X-Forwarded-For` is
+    /// believed: the log-in limiter then counts the client behind them.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -731,6 +735,7 @@ struct RawServer {
     #[serde(deserialize_with = "lenient::optional_string")]
     data_dir: Option<String>,
     cors_origins: Vec<String>,
+    trusted_proxies: Vec<String>,
 }
 
 impl Default for RawServer {
@@ -739,6 +744,7 @@ impl Default for RawServer {
             listen: "127.0.0.1:8080".to_owned(),
             data_dir: None,
             cors_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -828,6 +834,17 @@ impl RawConfig {
                 problems.check(
                     &format!("server.cors_origins[{index}]"),
                     parse_origin(origin),
+                )
+            })
+            .collect();
+        let trusted_proxies: Vec<IpNet> = server
+            .trusted_proxies
+            .iter()
+            .enumerate()
+            .filter_map(|(index, proxy)| {
+                problems.check(
+                    &format!("server.trusted_proxies[{index}]"),
+                    parse_network(proxy),
                 )
             })
             .collect();
@@ -922,6 +939,7 @@ impl RawConfig {
                     listen,
                     data_dir,
                     cors_origins,
+                    trusted_proxies,
                 },
                 qbittorrent: QbittorrentConfig {
                     url,
@@ -1113,6 +1131,14 @@ fn parse_base_url(text: &str) -> Result<Url, String> {
         );
     }
     Ok(url)
+}
+
+/// An address (`10.0.0.5`) or a network (`172.16.0.0/12`).
+fn parse_network(text: &str) -> Result<IpNet, String> {
+    let text = text.trim();
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("{text:?} is not an address or a network like 172.16.0.0/12"))
 }
 
 /// A browser origin, `scheme://host[:port]`, as its `Origin` header reads.

@@ -455,3 +455,65 @@ async fn login_limits_hold_under_a_parallel_burst() {
         .count();
     assert!(admin_attempts <= 2, "{admin_attempts} attempts at admin");
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget() {
+    let server = jellyfin_with_users().await;
+    let attempt = |app: &TestApp, user: &str, forwarded_for: &str| {
+        let request = app
+            .http
+            .post(app.url("/graphql"))
+            .header("x-forwarded-for", forwarded_for)
+            .json(&json!({ "query": LOGIN, "variables": { "u": user, "p": "wrong" } }))
+            .send();
+        async move {
+            let answer: Value = request.await.unwrap().json().await.unwrap();
+            error_code(&answer).map(str::to_owned)
+        }
+    };
+    // Five attempts a minute per address: the sixth client behind the
+    // proxy still gets its own.
+    let behind_proxy = start_app(&config(
+        Some(&server),
+        "[server]\ntrusted_proxies = [\"127.0.0.1\"]\n",
+    ))
+    .await;
+    for index in 0..5 {
+        assert_eq!(
+            attempt(&behind_proxy, &format!("user-{index}"), "203.0.113.7")
+                .await
+                .as_deref(),
+            Some("UNAUTHENTICATED")
+        );
+    }
+    assert_eq!(
+        attempt(&behind_proxy, "user-5", "203.0.113.7")
+            .await
+            .as_deref(),
+        Some("RATE_LIMITED")
+    );
+    assert_eq!(
+        attempt(&behind_proxy, "user-6", "203.0.113.8")
+            .await
+            .as_deref(),
+        Some("UNAUTHENTICATED"),
+        "another client behind the proxy"
+    );
+
+    // Without a trusted proxy the header is the client's word, and ignored.
+    let direct = start_app(&config(Some(&server), "")).await;
+    for index in 0..5 {
+        attempt(
+            &direct,
+            &format!("direct-{index}"),
+            &format!("198.51.100.{index}"),
+        )
+        .await;
+    }
+    assert_eq!(
+        attempt(&direct, "direct-5", "198.51.100.99")
+            .await
+            .as_deref(),
+        Some("RATE_LIMITED")
+    );
+}

@@ -13,9 +13,10 @@ use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::{StreamExt, TryStreamExt};
+use ipnet::IpNet;
 use serde_json::json;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::ConnectInfo;
 
@@ -31,7 +32,13 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
     let client = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(address)| ClientAddress(address.ip()));
+        .map(|ConnectInfo(peer)| {
+            ClientAddress(client_address(
+                peer.ip(),
+                request.headers(),
+                &state.trusted_proxies,
+            ))
+        });
     let content_type = header(request.headers(), CONTENT_TYPE).map(str::to_owned);
     let supported = content_type.as_deref().is_some_and(|content_type| {
         let essence = content_type.split(';').next().unwrap_or_default().trim();
@@ -107,6 +114,33 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
     GraphQLResponse::from(response).into_response()
 }
 
+/// The caller's address: the connection's peer, unless the peer is a
+/// trusted proxy; then the nearest address in `X-Forwarded-For` that is not
+/// a trusted proxy too (entries further left could be made up by the
+/// client).
+fn client_address(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpNet]) -> IpAddr {
+    let trusted = |address: &IpAddr| trusted_proxies.iter().any(|net| net.contains(address));
+    if !trusted(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .collect();
+    // From the right, the entries trusted proxies added; an entry that is
+    // not an address ends the walk (nothing left of it can be believed).
+    for entry in forwarded.into_iter().rev() {
+        match entry.trim().parse::<IpAddr>() {
+            Ok(address) if trusted(&address) => {}
+            Ok(address) => return address,
+            Err(_) => break,
+        }
+    }
+    peer
+}
+
 /// async-graphql's own errors about the request (syntax, validation,
 /// depth and complexity limits, variables) carry no code and no path; they
 /// are the caller's to fix.
@@ -174,4 +208,52 @@ fn error_response(status: StatusCode, message: &str) -> Response {
     let body =
         json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }] });
     (status, axum::Json(body)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(forwarded: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in forwarded {
+            headers.append("x-forwarded-for", value.parse().unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
+        let proxy: IpAddr = "172.18.0.2".parse().unwrap();
+        let trusted: Vec<IpNet> = vec!["172.16.0.0/12".parse().unwrap()];
+        let client = |peer, forwarded: &[&str], trusted: &[IpNet]| {
+            client_address(peer, &headers(forwarded), trusted).to_string()
+        };
+        assert_eq!(client(proxy, &["203.0.113.7"], &trusted), "203.0.113.7");
+        // The client's own entries, left of what the proxy added, are ignored.
+        assert_eq!(
+            client(proxy, &["1.2.3.4, 203.0.113.7"], &trusted),
+            "203.0.113.7"
+        );
+        assert_eq!(
+            client(proxy, &["1.2.3.4", "203.0.113.7"], &trusted),
+            "203.0.113.7"
+        );
+        // A chain of trusted proxies is walked back.
+        assert_eq!(
+            client(proxy, &["203.0.113.7, 172.18.0.9"], &trusted),
+            "203.0.113.7"
+        );
+        // Nothing usable: the proxy itself.
+        assert_eq!(client(proxy, &[], &trusted), "172.18.0.2");
+        assert_eq!(client(proxy, &["garbage"], &trusted), "172.18.0.2");
+        assert_eq!(
+            client(proxy, &["1.2.3.4, garbage, 172.18.0.9"], &trusted),
+            "172.18.0.2"
+        );
+        // Not from a trusted proxy: the header is the client's word.
+        let stranger: IpAddr = "198.51.100.1".parse().unwrap();
+        assert_eq!(client(stranger, &["203.0.113.7"], &trusted), "198.51.100.1");
+        assert_eq!(client(proxy, &["203.0.113.7"], &[]), "172.18.0.2");
+    }
 }
