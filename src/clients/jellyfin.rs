@@ -119,12 +119,11 @@ impl JellyfinClient {
             .await
             .map_err(|error| transport_error(&error))?;
         let response = api_key_status(response).await?;
-        response.json().await.map_err(|error| {
-            JellyfinError::Other(format!(
-                "libraries are not valid JSON: {}",
-                error.without_url()
-            ))
-        })
+        let body = response
+            .bytes()
+            .await
+            .map_err(|error| transport_error(&error))?;
+        parse_virtual_folders(&body)
     }
 
     /// `POST /Library/Media/Updated`: Jellyfin rescans the nearest folder
@@ -148,28 +147,6 @@ impl JellyfinClient {
         username: &str,
         password: &SecretString,
     ) -> Result<LoggedIn, JellyfinError> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "PascalCase")]
-        struct Answer {
-            user: User,
-            access_token: String,
-        }
-        #[derive(Deserialize)]
-        #[serde(rename_all = "PascalCase")]
-        struct User {
-            name: String,
-            #[serde(default)]
-            policy: Option<Policy>,
-        }
-        #[derive(Deserialize, Default)]
-        #[serde(rename_all = "PascalCase")]
-        struct Policy {
-            #[serde(default)]
-            is_administrator: bool,
-            #[serde(default)]
-            is_disabled: bool,
-        }
-
         let body = json!({ "Username": username, "Pw": password.expose_secret() });
         let response = self
             .http
@@ -193,21 +170,11 @@ impl JellyfinClient {
             }
             _ => {}
         }
-        let answer: Answer = response.json().await.map_err(|error| {
-            JellyfinError::Other(format!(
-                "login answer is not valid JSON: {}",
-                error.without_url()
-            ))
-        })?;
-        let policy = answer.user.policy.unwrap_or_default();
-        if policy.is_disabled {
-            return Err(JellyfinError::UserDisabled);
-        }
-        Ok(LoggedIn {
-            user_name: answer.user.name,
-            is_administrator: policy.is_administrator,
-            access_token: SecretString::from(answer.access_token),
-        })
+        let body = response
+            .bytes()
+            .await
+            .map_err(|error| transport_error(&error))?;
+        parse_login(&body)
     }
 
     /// `POST /Sessions/Logout` for a session from [`JellyfinClient::authenticate`].
@@ -251,6 +218,51 @@ impl JellyfinClient {
     }
 }
 
+/// Reads a `GET /Library/VirtualFolders` answer.
+pub fn parse_virtual_folders(body: &[u8]) -> Result<Vec<VirtualFolder>, JellyfinError> {
+    serde_json::from_slice(body)
+        .map_err(|error| JellyfinError::Other(format!("libraries are not valid JSON: {error}")))
+}
+
+/// Reads a successful `POST /Users/AuthenticateByName` answer; a disabled
+/// user is refused here too, whatever the status said.
+pub fn parse_login(body: &[u8]) -> Result<LoggedIn, JellyfinError> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Answer {
+        user: User,
+        access_token: String,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct User {
+        name: String,
+        #[serde(default)]
+        policy: Option<Policy>,
+    }
+    #[derive(Deserialize, Default)]
+    #[serde(rename_all = "PascalCase")]
+    struct Policy {
+        #[serde(default)]
+        is_administrator: bool,
+        #[serde(default)]
+        is_disabled: bool,
+    }
+
+    let answer: Answer = serde_json::from_slice(body).map_err(|error| {
+        JellyfinError::Other(format!("login answer is not valid JSON: {error}"))
+    })?;
+    let policy = answer.user.policy.unwrap_or_default();
+    if policy.is_disabled {
+        return Err(JellyfinError::UserDisabled);
+    }
+    Ok(LoggedIn {
+        user_name: answer.user.name,
+        is_administrator: policy.is_administrator,
+        access_token: SecretString::from(answer.access_token),
+    })
+}
+
 /// Maps the status of a call made with the API key.
 async fn api_key_status(response: reqwest::Response) -> Result<reqwest::Response, JellyfinError> {
     match response.status() {
@@ -275,7 +287,7 @@ mod tests {
 
     #[test]
     fn reads_virtual_folders_with_omitted_fields() {
-        let folders: Vec<VirtualFolder> = serde_json::from_slice(include_bytes!(
+        let folders = parse_virtual_folders(include_bytes!(
             "../../../shared/fixtures/jellyfin-virtualfolders-10.8-four-libraries.json"
         ))
         .unwrap();
@@ -283,8 +295,50 @@ mod tests {
         assert_eq!(folders[1].name, "Movies");
         assert_eq!(folders[1].locations, ["/media/movies"]);
         assert_eq!(folders[3].collection_type.as_deref(), Some("homevideos"));
-        let bare: Vec<VirtualFolder> = serde_json::from_str(r#"[{"Name":"Mixed"}]"#).unwrap();
+        let bare = parse_virtual_folders(br#"[{"Name":"Mixed"}]"#).unwrap();
         assert_eq!(bare[0].collection_type, None);
         assert!(bare[0].locations.is_empty());
+    }
+
+    #[test]
+    fn reads_a_login_for_a_user_and_for_an_administrator() {
+        let user = parse_login(include_bytes!(
+            "../../../shared/fixtures/jellyfin-authenticatebyname.json"
+        ))
+        .unwrap();
+        assert_eq!(user.user_name, "demo");
+        assert!(!user.is_administrator);
+        assert_eq!(
+            user.access_token.expose_secret(),
+            "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+        );
+        let admin = parse_login(include_bytes!(
+            "../../../shared/fixtures/jellyfin-authenticatebyname-admin-10.11-constructed.json"
+        ))
+        .unwrap();
+        assert!(admin.is_administrator);
+    }
+
+    #[test]
+    fn a_login_answer_for_a_disabled_user_is_refused() {
+        let body = br#"{"User":{"Name":"x","Policy":{"IsDisabled":true}},"AccessToken":"t"}"#;
+        assert_eq!(parse_login(body).unwrap_err(), JellyfinError::UserDisabled);
+    }
+
+    #[test]
+    fn a_login_answer_without_a_policy_is_a_plain_user() {
+        let login = parse_login(br#"{"User":{"Name":"x"},"AccessToken":"t"}"#).unwrap();
+        assert!(!login.is_administrator);
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        for body in [&b""[..], b"Error processing request.", b"{}", b"[{}]"] {
+            assert!(matches!(
+                parse_virtual_folders(body),
+                Err(JellyfinError::Other(_))
+            ));
+            assert!(matches!(parse_login(body), Err(JellyfinError::Other(_))));
+        }
     }
 }

@@ -46,19 +46,21 @@ impl FromStr for InfoHash {
 
     fn from_str(text: &str) -> Result<Self, Error> {
         let text = text.trim();
-        let decoded = match text.len() {
-            40 => HEXLOWER_PERMISSIVE
-                .decode(text.as_bytes())
-                .map_err(|_| Error::BadHex)?,
-            32 => BASE32
-                .decode(text.to_ascii_uppercase().as_bytes())
-                .map_err(|_| Error::BadBase32)?,
+        // Characters, not bytes: the error message counts what the user sees.
+        let (decoded, error) = match text.chars().count() {
+            40 => (HEXLOWER_PERMISSIVE.decode(text.as_bytes()), Error::BadHex),
+            32 => (
+                BASE32.decode(text.to_ascii_uppercase().as_bytes()),
+                Error::BadBase32,
+            ),
             other => return Err(Error::WrongLength(other)),
         };
-        let bytes: [u8; 20] = decoded
-            .try_into()
-            .map_err(|_| Error::WrongLength(text.len()))?;
-        Ok(Self(bytes))
+        // Padded base32 (`...=`) decodes, but to fewer than 20 bytes.
+        decoded
+            .ok()
+            .and_then(|bytes| <[u8; 20]>::try_from(bytes).ok())
+            .map(Self)
+            .ok_or(error)
     }
 }
 
@@ -118,9 +120,27 @@ mod tests {
 
     #[test]
     fn rejects_multibyte_text_without_panicking() {
-        let text = "é".repeat(20);
-        assert_eq!(text.len(), 40);
+        let text = format!("{}é", &HEX[..39]);
         assert_eq!(text.parse::<InfoHash>(), Err(Error::BadHex));
+        let text = format!("{}é", &BASE32.encode(&[0; 20])[..31]);
+        assert_eq!(text.parse::<InfoHash>(), Err(Error::BadBase32));
+    }
+
+    #[test]
+    fn wrong_length_counts_characters_not_bytes() {
+        // 20 characters in 40 bytes: the message must not say 40.
+        assert_eq!(
+            "é".repeat(20).parse::<InfoHash>(),
+            Err(Error::WrongLength(20))
+        );
+    }
+
+    #[test]
+    fn padded_base32_is_bad_base32_not_a_wrong_length() {
+        // Valid padded base32 for 19 bytes, yet 32 characters long: the
+        // length is right, the encoding is not.
+        let padded = format!("{}=", "A".repeat(31));
+        assert_eq!(padded.parse::<InfoHash>(), Err(Error::BadBase32));
     }
 
     #[test]

@@ -34,7 +34,7 @@ impl TorrentFile {
                 limit: MAX_TORRENT_FILE_BYTES,
             });
         }
-        check_nesting(&bytes)?;
+        check_structure(&bytes)?;
         // lava_torrent folds "not bencode" and "no info" into one error
         // kind; check the outer structure first so each gets its own message.
         let root = BencodeElem::from_bytes(&bytes).map_err(|_| Error::NotBencode)?;
@@ -46,6 +46,16 @@ impl TorrentFile {
         }
         let torrent = Torrent::read_from_bytes(&bytes)
             .map_err(|error| Error::MalformedTorrent(error.to_string()))?;
+        // lava_torrent hashes its own re-encoding of the info dictionary;
+        // qBittorrent hashes the bytes as sent. They agree only when the
+        // bytes are already in the one canonical form, so anything else
+        // (duplicate keys, `i+5e`, a path component holding a `/`) would
+        // get a hash qBittorrent never lists the torrent under.
+        if torrent.construct_info().encode() != info_dictionary(&bytes)? {
+            return Err(Error::MalformedTorrent(
+                "the info dictionary is not canonical bencode".to_owned(),
+            ));
+        }
         let info_hash = torrent
             .info_hash()
             .parse()
@@ -85,13 +95,26 @@ impl TorrentFile {
     }
 }
 
-/// Walks the bencode structure without recursion and refuses nesting
-/// deeper than [`MAX_NESTING`] (or anything that is not bencode).
-fn check_nesting(bytes: &[u8]) -> Result<(), Error> {
-    let mut depth = 0usize;
-    let mut at = 0usize;
+/// Walks every top-level value without recursion, refusing what
+/// [`value_end`] refuses. Every value, not only the first: lava_torrent
+/// parses them all, recursively, so a deep list after a short first value
+/// would otherwise overflow the stack.
+fn check_structure(bytes: &[u8]) -> Result<(), Error> {
+    let mut at = 0;
     while at < bytes.len() {
-        match bytes[at] {
+        at = value_end(bytes, at)?;
+    }
+    Ok(())
+}
+
+/// Where the bencoded value starting at `start` ends. Refuses nesting
+/// deeper than [`MAX_NESTING`], truncated values and anything that is not
+/// bencode.
+fn value_end(bytes: &[u8], start: usize) -> Result<usize, Error> {
+    let mut depth = 0usize;
+    let mut at = start;
+    loop {
+        match bytes.get(at).ok_or(Error::NotBencode)? {
             b'l' | b'd' => {
                 depth += 1;
                 if depth > MAX_NESTING {
@@ -124,15 +147,36 @@ fn check_nesting(bytes: &[u8]) -> Result<(), Error> {
                 at = at
                     .checked_add(colon + 1)
                     .and_then(|start| start.checked_add(length))
+                    .filter(|&end| end <= bytes.len())
                     .ok_or(Error::NotBencode)?;
             }
             _ => return Err(Error::NotBencode),
         }
         if depth == 0 {
-            break;
+            return Ok(at);
         }
     }
-    Ok(())
+}
+
+/// The raw bytes of the `info` value of a top-level dictionary that
+/// lava_torrent has already accepted.
+fn info_dictionary(bytes: &[u8]) -> Result<&[u8], Error> {
+    let mut info = None;
+    let mut at = 1;
+    while bytes.get(at).is_some_and(|&byte| byte != b'e') {
+        let key_end = value_end(bytes, at)?;
+        let end = value_end(bytes, key_end)?;
+        // lava_torrent keeps the last of two equal keys, libtorrent the
+        // first: with two, the hash would depend on who reads the file.
+        if &bytes[at..key_end] == b"4:info" && info.replace(key_end..end).is_some() {
+            return Err(Error::MalformedTorrent(
+                "the .torrent file has two info dictionaries".to_owned(),
+            ));
+        }
+        at = end;
+    }
+    info.map(|range| &bytes[range])
+        .ok_or(Error::NoInfoDictionary)
 }
 
 impl std::fmt::Debug for TorrentFile {
@@ -216,6 +260,64 @@ mod tests {
         nested.extend(std::iter::repeat_n(b'e', 101));
         assert!(matches!(
             TorrentFile::parse(nested).unwrap_err(),
+            Error::MalformedTorrent(_)
+        ));
+    }
+
+    #[test]
+    fn a_deep_list_after_a_short_first_value_is_refused_without_overflowing_the_stack() {
+        let mut bomb = b"0:".to_vec();
+        bomb.resize(MAX_TORRENT_FILE_BYTES, b'l');
+        assert!(matches!(
+            TorrentFile::parse(bomb).unwrap_err(),
+            Error::MalformedTorrent(_)
+        ));
+    }
+
+    /// A torrent whose info dictionary holds `keys` (sorted, before
+    /// `piece length`) plus a piece length and one piece.
+    fn with_info(keys: &[u8]) -> Vec<u8> {
+        let mut bytes = b"d4:infod".to_vec();
+        bytes.extend_from_slice(keys);
+        bytes.extend_from_slice(b"12:piece lengthi16384e6:pieces20:");
+        bytes.extend_from_slice(&[0xff; 20]);
+        bytes.extend_from_slice(b"ee");
+        bytes
+    }
+
+    #[test]
+    fn a_path_component_holding_a_slash_is_refused_not_given_another_hash() {
+        let clean = with_info(b"5:filesld6:lengthi5e4:pathl1:aeee4:name1:x");
+        assert!(TorrentFile::parse(clean).is_ok());
+        // lava_torrent would hash it as the two components `a` and `b`.
+        let bytes = with_info(b"5:filesld6:lengthi5e4:pathl3:a/beee4:name1:x");
+        assert!(matches!(
+            TorrentFile::parse(bytes).unwrap_err(),
+            Error::MalformedTorrent(_)
+        ));
+    }
+
+    #[test]
+    fn a_non_canonical_integer_in_the_info_dictionary_is_refused() {
+        assert!(TorrentFile::parse(with_info(b"6:lengthi5e4:name1:x")).is_ok());
+        let bytes = with_info(b"6:lengthi+5e4:name1:x");
+        assert!(matches!(
+            TorrentFile::parse(bytes).unwrap_err(),
+            Error::MalformedTorrent(_)
+        ));
+    }
+
+    #[test]
+    fn two_info_dictionaries_are_refused() {
+        let (bytes, _) = sample();
+        let info = &bytes[b"d8:announce21:http://t.example/anno4:info".len()..bytes.len() - 1];
+        let mut twice = b"d4:info".to_vec();
+        twice.extend_from_slice(info);
+        twice.extend_from_slice(b"4:info");
+        twice.extend_from_slice(info);
+        twice.push(b'e');
+        assert!(matches!(
+            TorrentFile::parse(twice).unwrap_err(),
             Error::MalformedTorrent(_)
         ));
     }

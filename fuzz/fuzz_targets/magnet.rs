@@ -1,0 +1,4 @@
+//! Magnet links, as users paste them. The invariants live in `src/lib.rs`.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| torrentql_fuzz::magnet(data));

@@ -1,0 +1,4 @@
+//! `.torrent` uploads and downloads. The invariants live in `src/lib.rs`.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| torrentql_fuzz::torrent_file(data));

@@ -1,0 +1,4 @@
+//! Torznab feeds (Jackett, Prowlarr). The invariants live in `src/lib.rs`.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| torrentql_fuzz::torznab(data));
