@@ -28,8 +28,9 @@ use crate::torrent::{InfoHash, MAX_TORRENT_FILE_BYTES, Magnet, TorrentFile};
 /// (measured: 10 to 100 ms; a busy qBittorrent can take seconds).
 pub const LISTED_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// How long a refused add is given to show up anyway, which is what a
-/// concurrent add of the same torrent looks like.
+/// How long a refused or failed add is given to show up anyway: a
+/// concurrent add of the same torrent looks like a refusal, and an add
+/// whose answer was lost may have landed all the same.
 const RACED_ADD_TIMEOUT: Duration = Duration::from_millis(1500);
 
 /// How long pause, resume and set-category wait to see their effect.
@@ -236,8 +237,10 @@ impl TorrentService {
                 };
             }
             Err(error) => {
-                // The add may have landed before the connection failed.
-                self.remove_if_added_since(hash, started).await;
+                // The add may have landed before the connection failed;
+                // qBittorrent lists it a moment after accepting it.
+                self.remove_if_added_since(hash, started, RACED_ADD_TIMEOUT)
+                    .await;
                 return Err(error.into());
             }
         }
@@ -256,7 +259,8 @@ impl TorrentService {
                 })
             }
             None => {
-                self.remove_if_added_since(hash, started).await;
+                self.remove_if_added_since(hash, started, Duration::ZERO)
+                    .await;
                 Err(ServiceError::NotListed(LISTED_TIMEOUT))
             }
         }
@@ -493,11 +497,13 @@ impl TorrentService {
     }
 
     /// Best-effort removal after a failed add, so no half-added torrent
-    /// stays behind. Only a torrent added since `since` (Unix seconds) is
-    /// removed, never with its files: someone else may have added the same
-    /// torrent meanwhile, or its data may have been there before.
-    async fn remove_if_added_since(&self, hash: InfoHash, since: i64) {
-        let ours = match self.qbittorrent.torrent(hash).await {
+    /// stays behind: waits up to `wait` for it to be listed (less when
+    /// qBittorrent does not answer). Only a torrent added since `since`
+    /// (Unix seconds) is removed, never with its files: someone else may
+    /// have added the same torrent meanwhile, or its data may have been
+    /// there before.
+    async fn remove_if_added_since(&self, hash: InfoHash, since: i64, wait: Duration) {
+        let ours = match self.wait_until_listed(hash, wait).await {
             Ok(Some(torrent)) => torrent.added_on >= since,
             Ok(None) => false,
             Err(error) => {
@@ -505,8 +511,15 @@ impl TorrentService {
                 false
             }
         };
-        if ours && let Err(error) = self.qbittorrent.delete(&[hash], false).await {
-            tracing::warn!(%hash, %error, "could not clean up after a failed add");
+        if !ours {
+            return;
+        }
+        match self.qbittorrent.delete(&[hash], false).await {
+            // A sync may have put it in the mirror meanwhile.
+            Ok(()) => self.mirror.forget(hash),
+            Err(error) => {
+                tracing::warn!(%hash, %error, "could not clean up after a failed add");
+            }
         }
     }
 }

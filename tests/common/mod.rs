@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod app;
+pub mod fault_proxy;
 pub mod proxy;
 pub mod qbittorrent;
 pub mod subscriber;
