@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::app::{TestApp, admin_token, data, error_code, sign, token_with_roles};
 use common::proxy::RecordingProxy;
 use common::qbittorrent::{Options, Qbittorrent, Version};
@@ -273,11 +275,9 @@ async fn pause_resume_and_delete_through_mutations() {
         data(&deleted)["deleteTorrent"],
         json!({ "hash": hash, "deletedFiles": true })
     );
-    common::eventually(
-        "the data to be deleted",
-        std::time::Duration::from_secs(5),
-        || async { (!made.content.join("a.bin").exists()).then_some(()) },
-    )
+    common::eventually("the data to be deleted", Duration::from_secs(5), || async {
+        (!made.content.join("a.bin").exists()).then_some(())
+    })
     .await;
     let gone = app
         .graphql(
@@ -377,13 +377,28 @@ async fn a_torrent_qbittorrent_refuses_is_upstream_rejected() {
 async fn qbittorrent_down_is_upstream_unavailable_and_recovers() {
     let qbittorrent = Qbittorrent::start(Options::default()).await;
     let app = TestApp::start(&qbittorrent).await;
+    let ready = || async {
+        let response = app.http.get(app.url("/readyz")).send().await.ok()?;
+        Some(response.status().as_u16())
+    };
+    common::eventually("ready", Duration::from_secs(10), || async {
+        (ready().await == Some(200)).then_some(())
+    })
+    .await;
     qbittorrent.kill();
-    let answer = app.graphql("{ torrents { hash } }", json!({})).await;
+    // Reads come from the mirror until a sync fails (within an interval),
+    // then from qBittorrent, which is gone.
+    let answer = common::eventually("reads to fail", Duration::from_secs(5), || async {
+        let answer = app.graphql("{ torrents { hash } }", json!({})).await;
+        error_code(&answer).is_some().then_some(answer)
+    })
+    .await;
     assert_eq!(
         error_code(&answer),
         Some("UPSTREAM_UNAVAILABLE"),
         "{answer}"
     );
+    assert_eq!(ready().await, Some(503));
     let message = answer["errors"][0]["message"].as_str().unwrap();
     assert!(
         !message.contains("127.0.0.1") && !message.contains(&qbittorrent.webui_port.to_string()),
