@@ -22,7 +22,7 @@ use common::proxy::RecordingProxy;
 use common::qbittorrent::{Options, PASSWORD, Qbittorrent};
 use common::torrents::{random_hash, random_magnet};
 use serde_json::{Value, json};
-use torrentql::clients::qbittorrent::TorrentFilter;
+use torrentql::clients::qbittorrent::{LOGIN_RETRY_COOLDOWN, TorrentFilter};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -407,6 +407,16 @@ async fn refused_logins_are_unavailable_without_the_password_or_a_retry_storm() 
         "{:?}",
         rig.recorder.requests()
     );
+
+    // Logins work again: after the cool-down torrentql logs in by itself.
+    rig.recorder.stop_replacing("/api/v2/auth/login");
+    common::eventually(
+        "a read after the login cool-down",
+        LOGIN_RETRY_COOLDOWN + Duration::from_secs(15),
+        || async { rig.read(&hash).await.get("errors").is_none().then_some(()) },
+    )
+    .await;
+    assert_eq!(rig.recorder.count("/api/v2/auth/login"), 2);
 }
 
 #[tokio::test]

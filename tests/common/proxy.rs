@@ -84,6 +84,11 @@ impl RecordingProxy {
         self.shared.requests.lock().expect("lock").clear();
     }
 
+    /// Passes `path` to qBittorrent again after [`replace`](Self::replace).
+    pub fn stop_replacing(&self, path: &str) {
+        self.shared.replacements.lock().expect("lock").remove(path);
+    }
+
     /// Answers `path` with `status` and `body` instead of qBittorrent.
     pub fn replace(&self, path: &str, status: u16, body: &str) {
         self.shared
