@@ -42,7 +42,7 @@ use qbittorrent::{Options, PASSWORD, Qbittorrent, USERNAME, Version};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use torrentql::clients::qbittorrent::{AddSource, AddTorrent, QbittorrentClient, TorrentFilter};
+use torrentql::clients::qbittorrent::{QbittorrentClient, TorrentFilter};
 use torrentql::torrent::{InfoHash, Magnet};
 
 const JWT_SECRET: &str = "bench-secret-bench-secret-bench-secret-0123";
@@ -116,13 +116,7 @@ async fn fill(client: &QbittorrentClient, hashes: &mut Vec<InfoHash>, size: usiz
             .map(|hash| Magnet::from_info_hash(*hash, Some("bench"), &[]))
             .collect();
         client
-            .add(&AddTorrent {
-                source: AddSource::Magnets(magnets),
-                save_path: None,
-                category: None,
-                paused: true,
-                rename: None,
-            })
+            .add(&torrents::paused_magnets(magnets))
             .await
             .expect("add a batch");
         hashes.extend(batch);
@@ -616,13 +610,7 @@ impl Direct {
         let started = Instant::now();
         let magnet = Magnet::from_info_hash(hash, None, &[]);
         self.client
-            .add(&AddTorrent {
-                source: AddSource::Magnets(vec![magnet]),
-                save_path: None,
-                category: None,
-                paused: true,
-                rename: None,
-            })
+            .add(&torrents::paused_magnets(vec![magnet]))
             .await
             .expect("add");
         while self.client.torrent(hash).await.expect("info").is_none() {

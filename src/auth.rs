@@ -17,6 +17,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::config::AuthConfig;
+use crate::error::AppError;
 
 /// The role that grants access to every operation.
 pub const ADMIN_ROLE: &str = "admin";
@@ -60,6 +61,30 @@ pub enum Authentication {
     Invalid(String),
     /// A verified token.
     Verified(Claims),
+}
+
+impl Authentication {
+    /// The claims of a caller whose token has the admin role and has not
+    /// expired; otherwise the error the caller sees. The expiry is checked
+    /// again here, on every operation: a websocket keeps the claims of its
+    /// `connection_init` for as long as it stays open.
+    pub fn admin_claims(&self) -> Result<&Claims, AppError> {
+        match self {
+            Self::Verified(claims) if claims.exp < Utc::now().timestamp() => Err(
+                AppError::Unauthenticated("the token has expired".to_owned()),
+            ),
+            Self::Verified(claims) if claims.is_admin() => Ok(claims),
+            Self::Verified(_) => Err(AppError::Forbidden(
+                "this operation needs a token with the admin role".to_owned(),
+            )),
+            Self::Invalid(reason) => Err(AppError::Unauthenticated(format!(
+                "invalid token: {reason}"
+            ))),
+            Self::Anonymous => Err(AppError::Unauthenticated(
+                "an admin token is required: send `Authorization: Bearer <token>`".to_owned(),
+            )),
+        }
+    }
 }
 
 /// Why a token was refused. The texts are safe to show to the caller.

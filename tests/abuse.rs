@@ -6,12 +6,12 @@ mod common;
 use reqwest::header::CONTENT_TYPE;
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
-use torrentql::clients::qbittorrent::{AddSource, AddTorrent, TorrentFilter};
+use torrentql::clients::qbittorrent::TorrentFilter;
 use torrentql::torrent::Magnet;
 
 use common::app::{TestApp, admin_token, data, error_code};
 use common::qbittorrent::Qbittorrent;
-use common::torrents::{random_hash, random_magnet};
+use common::torrents::{paused_magnets, random_hash, random_magnet};
 
 async fn app() -> &'static TestApp {
     static APP: OnceCell<TestApp> = OnceCell::const_new();
@@ -47,17 +47,11 @@ async fn seed_one_torrent() {
             let client = Qbittorrent::shared().client();
             let hash = random_hash();
             client
-                .add(&AddTorrent {
-                    source: AddSource::Magnets(vec![Magnet::from_info_hash(
-                        hash,
-                        Some("kept"),
-                        &[],
-                    )]),
-                    save_path: None,
-                    category: None,
-                    paused: true,
-                    rename: None,
-                })
+                .add(&paused_magnets(vec![Magnet::from_info_hash(
+                    hash,
+                    Some("kept"),
+                    &[],
+                )]))
                 .await
                 .expect("add");
             common::eventually(

@@ -62,20 +62,6 @@ impl Rig {
         self.app.graphql(READ, json!({ "h": hash })).await
     }
 
-    /// Adds a paused magnet through torrentql and returns its hash.
-    async fn add_paused(&self, name: &str) -> String {
-        let (hash, magnet) = random_magnet(name);
-        let answer = self
-            .app
-            .graphql(
-                ADD,
-                json!({ "input": { "magnet": magnet, "paused": true } }),
-            )
-            .await;
-        assert_eq!(data(&answer)["addTorrent"]["hash"], hash.to_string());
-        hash.to_string()
-    }
-
     /// Waits until reads of `hash` answer.
     async fn wait_until_answering(&self, hash: &str) {
         eventually("reads to answer again", PATIENCE, || async {
@@ -144,7 +130,7 @@ fn ports(rig: &Rig, qbittorrent: &Qbittorrent) -> [u16; 3] {
 async fn a_qbittorrent_slower_than_the_timeout_is_unavailable_until_it_is_fast_again() {
     let qbittorrent = Qbittorrent::shared();
     let rig = Rig::start(qbittorrent, "[qbittorrent]\ntimeout = \"1s\"\n").await;
-    let hash = rig.add_paused("faults-slow").await;
+    let hash = rig.app.add_paused_magnet("faults-slow").await;
 
     rig.faults.set(Fault::Delay(Duration::from_secs(3))).await;
     // Reads come from the mirror until its syncs time out too.
@@ -170,7 +156,7 @@ async fn a_qbittorrent_slower_than_the_timeout_is_unavailable_until_it_is_fast_a
 async fn refused_connections_are_unavailable_and_the_mirror_refills_when_they_are_back() {
     let qbittorrent = Qbittorrent::shared();
     let rig = Rig::start(qbittorrent, "").await;
-    let hash = rig.add_paused("faults-refused").await;
+    let hash = rig.app.add_paused_magnet("faults-refused").await;
     rig.wait_for_the_mirror(&hash).await;
 
     rig.faults.set(Fault::Refuse).await;
@@ -202,7 +188,7 @@ async fn refused_connections_are_unavailable_and_the_mirror_refills_when_they_ar
 async fn answers_cut_short_are_unavailable_and_torrentql_recovers() {
     let qbittorrent = Qbittorrent::shared();
     let rig = Rig::start(qbittorrent, "").await;
-    let hash = rig.add_paused("faults-cut").await;
+    let hash = rig.app.add_paused_magnet("faults-cut").await;
 
     // Before the status line, inside the headers, inside the body (the
     // headers take about 500 bytes, one torrent's JSON about 1,000).

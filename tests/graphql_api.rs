@@ -24,18 +24,6 @@ async fn app() -> &'static TestApp {
     common::app::shared(&APP, || TestApp::start(Qbittorrent::shared())).await
 }
 
-async fn add_paused_magnet(app: &TestApp) -> String {
-    let (hash, magnet) = random_magnet("graphql");
-    let answer = app
-        .graphql(
-            ADD,
-            json!({ "input": { "magnet": magnet, "paused": true } }),
-        )
-        .await;
-    assert_eq!(data(&answer)["addTorrent"]["hash"], hash.to_string());
-    hash.to_string()
-}
-
 #[tokio::test]
 async fn viewer_names_the_token_subject() {
     let answer = app()
@@ -165,8 +153,8 @@ async fn add_needs_exactly_one_source() {
 #[tokio::test]
 async fn torrents_filters_by_hashes_category_and_state() {
     let app = app().await;
-    let first = add_paused_magnet(app).await;
-    let second = add_paused_magnet(app).await;
+    let first = app.add_paused_magnet("graphql").await;
+    let second = app.add_paused_magnet("graphql").await;
     let category = format!("cat-{}", &first[..8]);
     let set = app
         .graphql(
@@ -433,9 +421,9 @@ async fn files_are_loaded_once_per_torrent_and_only_when_asked() {
     let proxy = RecordingProxy::start(&qbittorrent.url).await;
     let app = TestApp::start_with(&proxy.url, qbittorrent, "").await;
     let hashes = vec![
-        add_paused_magnet(&app).await,
-        add_paused_magnet(&app).await,
-        add_paused_magnet(&app).await,
+        app.add_paused_magnet("graphql").await,
+        app.add_paused_magnet("graphql").await,
+        app.add_paused_magnet("graphql").await,
     ];
 
     proxy.clear();
@@ -464,7 +452,7 @@ async fn files_are_loaded_once_per_torrent_and_only_when_asked() {
 async fn auth_matrix_for_a_query_and_a_mutation() {
     let app = app().await;
     let now = chrono::Utc::now().timestamp();
-    let hash = add_paused_magnet(app).await;
+    let hash = app.add_paused_magnet("graphql").await;
     let wrong_signature = jsonwebtoken::encode(
         &jsonwebtoken::Header::default(),
         &json!({ "sub": "x", "roles": ["admin"], "exp": now + 3600 }),

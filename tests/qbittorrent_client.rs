@@ -6,22 +6,16 @@ mod common;
 use std::time::Duration;
 
 use common::qbittorrent::{Options, Qbittorrent, USERNAME, Version};
-use common::torrents::random_magnet;
+use common::torrents::{paused_magnets, random_magnet};
 use secrecy::SecretString;
 use torrentql::clients::qbittorrent::{
-    AddSource, AddTorrent, Credentials, QbittorrentClient, QbittorrentError, TorrentFilter,
+    AddTorrent, Credentials, QbittorrentClient, QbittorrentError, TorrentFilter,
 };
 use torrentql::torrent::InfoHash;
 use torrentql::torrent::Magnet;
 
 fn paused_magnet_add(magnet: &str) -> AddTorrent {
-    AddTorrent {
-        source: AddSource::Magnets(vec![Magnet::parse(magnet).unwrap()]),
-        save_path: None,
-        category: None,
-        paused: true,
-        rename: None,
-    }
+    paused_magnets(vec![Magnet::parse(magnet).unwrap()])
 }
 
 /// Adds a paused magnet of a random hash and waits until it is listed.

@@ -11,7 +11,6 @@ use common::app::{TestApp, admin_token, data, sign, token_with_roles};
 use common::proxy::RecordingProxy;
 use common::qbittorrent::{Options, Qbittorrent};
 use common::subscriber::{Protocol, Subscriber};
-use common::torrents::random_magnet;
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -30,23 +29,11 @@ fn progress_query(hashes: Option<&[&str]>) -> String {
     )
 }
 
-async fn add_paused(app: &TestApp) -> String {
-    let (hash, magnet) = random_magnet("subscribed");
-    let answer = app
-        .graphql(
-            "mutation($m: String!) { addTorrent(input: { magnet: $m, paused: true }) { hash } }",
-            json!({ "m": magnet }),
-        )
-        .await;
-    assert_eq!(data(&answer)["addTorrent"]["hash"], hash.to_string());
-    hash.to_string()
-}
-
 #[tokio::test]
 async fn snapshot_first_then_only_changes_of_the_watched_torrents() {
     let qbittorrent = Qbittorrent::shared();
     let app = TestApp::start(qbittorrent).await;
-    let watched = add_paused(&app).await;
+    let watched = app.add_paused_magnet("subscribed").await;
     let mut subscriber = Subscriber::start(
         &app.ws_url(),
         Protocol::GraphqlTransportWs,
@@ -61,7 +48,7 @@ async fn snapshot_first_then_only_changes_of_the_watched_torrents() {
     assert_eq!(snapshot["torrents"].as_array().unwrap().len(), 1);
 
     // Another torrent changing is not this subscriber's business.
-    add_paused(&app).await;
+    app.add_paused_magnet("subscribed").await;
     assert!(
         subscriber.is_quiet_for(Duration::from_millis(2500)).await,
         "an event for nothing that changed"
@@ -93,7 +80,7 @@ async fn snapshot_first_then_only_changes_of_the_watched_torrents() {
 #[tokio::test]
 async fn legacy_protocol_gets_the_same_events() {
     let app = TestApp::start(Qbittorrent::shared()).await;
-    let watched = add_paused(&app).await;
+    let watched = app.add_paused_magnet("subscribed").await;
     let mut subscriber = Subscriber::start(
         &app.ws_url(),
         Protocol::LegacyGraphqlWs,
@@ -143,7 +130,7 @@ async fn connections_without_an_admin_token_are_refused_with_4403() {
 #[tokio::test]
 async fn a_subscription_ends_when_its_token_expires() {
     let app = TestApp::start(Qbittorrent::shared()).await;
-    let watched = add_paused(&app).await;
+    let watched = app.add_paused_magnet("subscribed").await;
     let short_lived =
         sign(&json!({ "sub": "x", "roles": ["admin"], "exp": chrono::Utc::now().timestamp() + 3 }));
     let mut subscriber = Subscriber::start(
@@ -226,7 +213,7 @@ async fn a_qbittorrent_restart_is_survived_with_a_fresh_snapshot() {
         1,
     );
     assert_eq!(subscriber.next_progress(WAIT).await["snapshot"], true);
-    let watched = add_paused(&app).await;
+    let watched = app.add_paused_magnet("subscribed").await;
     let added = subscriber.next_progress(WAIT).await;
     assert_eq!(added["torrents"][0]["hash"], watched);
 

@@ -14,7 +14,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::{StreamExt, TryStreamExt};
 use ipnet::IpNet;
-use serde_json::json;
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -22,7 +21,7 @@ use axum::extract::ConnectInfo;
 
 use crate::app::AppState;
 use crate::error::AppError;
-use crate::graphql::{Authentication, ClientAddress, introspection_refusal};
+use crate::graphql::{ClientAddress, introspection_refusal};
 
 /// Runs a GraphQL request (or batch) and answers with its result.
 pub async fn execute(State(state): State<AppState>, request: Request) -> Response {
@@ -76,8 +75,7 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
             ),
         );
     }
-    let may_introspect = state.public_introspection
-        || matches!(&authentication, Authentication::Verified(claims) if claims.is_admin());
+    let may_introspect = state.public_introspection || authentication.admin_claims().is_ok();
     let run = |mut request: async_graphql::Request| {
         let state = &state;
         let authentication = authentication.clone();
@@ -205,9 +203,8 @@ fn request_error(error: &ParseRequestError) -> Response {
 }
 
 fn error_response(status: StatusCode, message: &str) -> Response {
-    let body =
-        json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }] });
-    (status, axum::Json(body)).into_response()
+    let answer = AppError::BadUserInput(message.to_owned()).into_graphql_response();
+    (status, axum::Json(answer)).into_response()
 }
 
 #[cfg(test)]

@@ -138,12 +138,13 @@ fn authenticate(state: &AppState, payload: &Value) -> Authentication {
 /// Why the connection is refused, if it is.
 fn refusal(authentication: &Authentication) -> Option<String> {
     match authentication {
-        Authentication::Verified(claims) if claims.is_admin() => None,
-        Authentication::Verified(_) => Some("this token does not have the admin role".to_owned()),
-        Authentication::Invalid(reason) => Some(format!("invalid token: {reason}")),
         Authentication::Anonymous => {
             Some("an admin token is required in the connection_init payload".to_owned())
         }
+        other => other
+            .admin_claims()
+            .err()
+            .map(|error| error.message().to_owned()),
     }
 }
 

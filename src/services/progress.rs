@@ -267,7 +267,6 @@ impl TorrentMirror {
                 Ok(data) => {
                     rid = data.rid;
                     retry_delay = FIRST_RETRY_DELAY;
-                    self.state.write().expect("mirror lock").last_error = None;
                     self.apply(data, number);
                     started + self.period(cost)
                 }
@@ -308,7 +307,8 @@ impl TorrentMirror {
 
     /// Time from the start of one full sync to the start of the next, after
     /// a sync that took `cost`: the configured interval, stretched so that
-    /// syncing takes at most `max_busy_share` of qBittorrent's time.
+    /// syncs as slow as the slowest of the last few take at most
+    /// `max_busy_share` of qBittorrent's time.
     fn period(&self, cost: Duration) -> Duration {
         let mut state = self.state.write().expect("mirror lock");
         if state.recent_full_costs.len() == PACING_SYNCS {
@@ -454,6 +454,7 @@ impl TorrentMirror {
             state.categories.remove(&name);
         }
         state.last_success = Some(Instant::now());
+        state.last_error = None;
 
         let mut changes = state.diff(before);
         if !was_filled {

@@ -13,6 +13,7 @@ use torrentql::config::Config;
 use url::Url;
 
 use super::qbittorrent::{PASSWORD, Qbittorrent, USERNAME};
+use super::torrents::random_magnet;
 
 /// The HS256 secret every test app verifies with.
 pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
@@ -126,6 +127,20 @@ impl TestApp {
         }
         let response = request.send().await.expect("request");
         response.json().await.expect("JSON answer")
+    }
+
+    /// Adds a paused magnet of a random hash through `addTorrent` and
+    /// returns its hash.
+    pub async fn add_paused_magnet(&self, name: &str) -> String {
+        let (hash, magnet) = random_magnet(name);
+        let answer = self
+            .graphql(
+                "mutation($m: String!) { addTorrent(input: { magnet: $m, paused: true }) { hash } }",
+                json!({ "m": magnet }),
+            )
+            .await;
+        assert_eq!(data(&answer)["addTorrent"]["hash"], hash.to_string());
+        hash.to_string()
     }
 
     /// A GraphQL multipart request uploading `file` as `variables.<path>`.

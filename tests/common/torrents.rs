@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use lava_torrent::torrent::v1::TorrentBuilder;
 use rand::RngCore;
-use torrentql::torrent::InfoHash;
+use torrentql::clients::qbittorrent::{AddSource, AddTorrent};
+use torrentql::torrent::{InfoHash, Magnet};
 
 /// A hash no other test uses.
 pub fn random_hash() -> InfoHash {
@@ -18,6 +19,17 @@ pub fn random_hash() -> InfoHash {
 pub fn random_magnet(name: &str) -> (InfoHash, String) {
     let hash = random_hash();
     (hash, format!("magnet:?xt=urn:btih:{hash}&dn={name}"))
+}
+
+/// Adding `magnets` paused, as qBittorrent's client takes it.
+pub fn paused_magnets(magnets: Vec<Magnet>) -> AddTorrent {
+    AddTorrent {
+        source: AddSource::Magnets(magnets),
+        save_path: None,
+        category: None,
+        paused: true,
+        rename: None,
+    }
 }
 
 /// Content written to disk and the `.torrent` describing it.
