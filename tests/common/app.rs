@@ -82,7 +82,13 @@ impl TestApp {
         }));
         Self {
             address,
-            http: reqwest::Client::new(),
+            // No idle connections: a shared app outlives the test runtime
+            // a pooled connection's task would run on, and reusing it from
+            // the next test fails with `IncompleteMessage`.
+            http: reqwest::Client::builder()
+                .pool_max_idle_per_host(0)
+                .build()
+                .expect("client"),
             stop: Some(stop),
             served: Some(served),
         }
