@@ -726,6 +726,11 @@ impl TorrentMirror {
 /// `partial` (qBittorrent's changed fields) applied to `base`, or read as
 /// a whole torrent when there is no base. `None` when it is unreadable.
 fn merged(base: Option<&Torrent>, hash: InfoHash, partial: &RawValue) -> Option<Torrent> {
+    if base.is_none()
+        && let Some(torrent) = read_whole(hash, partial)
+    {
+        return Some(torrent);
+    }
     let read = || -> serde_json::Result<Torrent> {
         let mut fields = match base.map(serde_json::to_value).transpose()? {
             Some(Value::Object(fields)) => fields,
@@ -742,6 +747,16 @@ fn merged(base: Option<&Torrent>, hash: InfoHash, partial: &RawValue) -> Option<
             None
         }
     }
+}
+
+/// A whole torrent (every one of a full update) read straight into its
+/// typed form, its hash (the map key) added as the first field: ten times
+/// less work than going through a JSON map. `None` when that fails (not an
+/// object, or a `hash` of its own): [`merged`] then reads it field by field.
+fn read_whole(hash: InfoHash, whole: &RawValue) -> Option<Torrent> {
+    let fields = whole.get().strip_prefix('{')?.trim_start();
+    let separator = if fields.starts_with('}') { "" } else { "," };
+    serde_json::from_str(&format!("{{\"hash\":\"{hash}\"{separator}{fields}")).ok()
 }
 
 #[cfg(test)]
@@ -830,6 +845,29 @@ mod tests {
         let removal = next(&mut events).await;
         assert_eq!(removal.removed, vec![B.parse::<InfoHash>().unwrap()]);
         assert!(removal.torrents.is_empty());
+    }
+
+    #[test]
+    fn a_whole_torrent_reads_the_same_straight_or_field_by_field() {
+        let hash: InfoHash = A.parse().unwrap();
+        let entry = json!({
+            "name": "a", "size": 7, "progress": 0.5, "state": "stoppedDL",
+            "eta": 8_640_000, "category": "tv", "save_path": "/d", "added_on": 9,
+            "infohash_v1": A, "unknown_to_torrentql": [1, { "x": null }],
+        });
+        let raw = |value: &serde_json::Value| RawValue::from_string(value.to_string()).unwrap();
+        let mut with_hash = entry.as_object().unwrap().clone();
+        with_hash.insert("hash".to_owned(), json!(A));
+        let field_by_field: Torrent = serde_json::from_value(with_hash.into()).unwrap();
+
+        assert_eq!(read_whole(hash, &raw(&entry)), Some(field_by_field.clone()));
+        assert_eq!(merged(None, hash, &raw(&entry)), Some(field_by_field));
+        // What the straight path cannot read still reads field by field.
+        let own_hash = json!({ "hash": A, "name": "a" });
+        assert_eq!(read_whole(hash, &raw(&own_hash)), None);
+        assert_eq!(merged(None, hash, &raw(&own_hash)).unwrap().name, "a");
+        assert_eq!(merged(None, hash, &raw(&json!({}))).unwrap().hash, hash);
+        assert_eq!(merged(None, hash, &raw(&json!([1]))), None);
     }
 
     #[tokio::test]
