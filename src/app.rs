@@ -245,6 +245,7 @@ impl Backend {
             Arc::clone(&state.libraries)
                 .notify_completions(mirror.completions(None), state.shutdown.clone()),
         );
+        tokio::spawn(crate::memory::release_periodically(state.shutdown.clone()));
         Ok(Self {
             state,
             managed,

@@ -17,6 +17,7 @@
 //! - [`torrent`]: info hashes, magnet links and `.torrent` files; pure code.
 //! - [`managed`]: a qbittorrent-nox of our own when none is configured.
 //! - [`data_dir`]: the small private files kept in the data directory.
+//! - [`memory`]: hands memory freed after large answers back to the kernel.
 //!
 //! Dependencies point one way: `http` -> `graphql` -> `services` ->
 //! `clients` / `torrent`.
@@ -30,5 +31,6 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod managed;
+pub mod memory;
 pub mod services;
 pub mod torrent;

@@ -89,6 +89,7 @@ fn main() -> ExitCode {
             }
         }
         Command::Serve => {
+            torrentql::memory::tune_allocator();
             init_tracing();
             let runtime = match tokio::runtime::Runtime::new() {
                 Ok(runtime) => runtime,
