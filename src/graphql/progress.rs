@@ -9,7 +9,7 @@ use async_graphql::{Context, Result, SimpleObject, Subscription};
 use futures::{Stream, StreamExt};
 
 use super::guards::{AdminGuard, admin_claims};
-use super::torrent::Torrent;
+use super::torrent::{Torrent, Torrents};
 use super::torrents::parse_hash;
 use crate::error::AppError;
 use crate::services::progress::TorrentMirror;
@@ -22,7 +22,7 @@ pub struct TorrentProgressEvent {
     /// `torrents` is then every matching torrent. False: only the torrents
     /// that changed since the previous event.
     snapshot: bool,
-    torrents: Vec<Torrent>,
+    torrents: Torrents,
     /// Hashes of torrents that disappeared since the previous event.
     removed: Vec<String>,
 }
@@ -51,7 +51,7 @@ impl ProgressSubscription {
         let events = mirror(ctx)?.progress(hashes).map(|event| {
             Ok(TorrentProgressEvent {
                 snapshot: event.snapshot,
-                torrents: event.torrents.into_iter().map(Torrent::new).collect(),
+                torrents: event.torrents.into_iter().collect(),
                 removed: event.removed.iter().map(ToString::to_string).collect(),
             })
         });

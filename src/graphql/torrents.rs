@@ -7,7 +7,7 @@ use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, Up
 
 use super::cost;
 use super::guards::AdminGuard;
-use super::torrent::Torrent;
+use super::torrent::{Torrent, Torrents};
 use crate::clients::qbittorrent;
 use crate::config::LimitsConfig;
 use crate::error::AppError;
@@ -112,7 +112,7 @@ impl TorrentQuery {
         #[graphql(default_with = "Some(TorrentFilter::All)")] filter: Option<TorrentFilter>,
         category: Option<String>,
         hashes: Option<Vec<String>>,
-    ) -> Result<Vec<Torrent>> {
+    ) -> Result<Torrents> {
         let hashes = hashes
             .map(|hashes| {
                 hashes
@@ -129,7 +129,7 @@ impl TorrentQuery {
             )
             .await
             .map_err(AppError::from)?;
-        Ok(torrents.into_iter().map(Torrent::new).collect())
+        Ok(torrents.into_iter().collect())
     }
 
     /// One torrent; null when qBittorrent does not have it.

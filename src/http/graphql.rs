@@ -7,10 +7,9 @@
 
 use async_graphql::http::MultipartOptions;
 use async_graphql::{BatchRequest, BatchResponse, ParseRequestError};
-use async_graphql_axum::GraphQLResponse;
 use axum::extract::{Request, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::{StreamExt, TryStreamExt};
 use ipnet::IpNet;
@@ -109,7 +108,41 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
             BatchResponse::Batch(futures::stream::iter(requests).then(run).collect().await)
         }
     };
-    GraphQLResponse::from(response).into_response()
+    graphql_response(response)
+}
+
+/// Serialized answers from this size up are freed off the request path: a
+/// 10,000-torrent list is 2.3 MB of JSON from 100,000 values, and freeing
+/// them took a tenth of the time to answer.
+const FREE_ELSEWHERE_FROM: usize = 256 * 1024;
+
+/// The HTTP answer for `response`, with the headers async-graphql-axum
+/// would send.
+fn graphql_response(response: BatchResponse) -> Response {
+    let body = match serde_json::to_vec(&response) {
+        Ok(body) => body,
+        Err(error) => {
+            tracing::error!(%error, "cannot serialize a GraphQL response");
+            let answer = AppError::Internal.into_graphql_response();
+            return (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(answer)).into_response();
+        }
+    };
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/graphql-response+json"),
+    );
+    if response.is_ok()
+        && let Some(cache_control) = response.cache_control().value()
+        && let Ok(value) = HeaderValue::from_str(&cache_control)
+    {
+        headers.insert(CACHE_CONTROL, value);
+    }
+    headers.extend(response.http_headers());
+    if body.len() >= FREE_ELSEWHERE_FROM {
+        tokio::task::spawn_blocking(move || drop(response));
+    }
+    (headers, body).into_response()
 }
 
 /// The caller's address: the connection's peer, unless the peer is a
