@@ -20,7 +20,7 @@ use crate::auth::{Authenticator, SecretSource};
 use crate::clients::jellyfin::{ClientIdentity, JellyfinClient};
 use crate::clients::qbittorrent::{Credentials, QbittorrentClient};
 use crate::config::{Config, LimitsConfig, PlaygroundConfig};
-use crate::graphql::{self, Services, TorrentqlSchema};
+use crate::graphql::{self, ParsedQueries, Services, TorrentqlSchema};
 use crate::http;
 use crate::managed::ManagedQbittorrent;
 use crate::services::TorrentService;
@@ -36,6 +36,8 @@ pub struct AppState {
     pub torrents: Arc<TorrentService>,
     pub libraries: Arc<LibraryService>,
     pub schema: TorrentqlSchema,
+    /// Parsed queries, by their text.
+    pub parsed_queries: Arc<ParsedQueries>,
     pub auth: Arc<Authenticator>,
     /// Whether callers without an admin token may introspect the schema.
     pub public_introspection: bool,
@@ -123,6 +125,7 @@ impl AppState {
             torrents,
             libraries,
             schema,
+            parsed_queries: Arc::default(),
             auth,
             public_introspection: config.auth.public_introspection,
             cors_origins: config.server.cors_origins.clone(),

@@ -9,17 +9,15 @@
 
 use std::collections::HashSet;
 
+use async_graphql::Response;
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Request, Response};
 
 use crate::error::AppError;
 
-/// The answer to `request` when it asks for introspection, which the
-/// caller may not do. A query that does not parse is left to the schema,
-/// which reports it.
-pub fn refusal(request: &Request) -> Option<Response> {
-    let document = async_graphql::parser::parse_query(&request.query).ok()?;
-    if !asks_for_introspection(&document) {
+/// The answer to a request of `document` when it asks for introspection,
+/// which the caller may not do.
+pub fn refusal(document: &ExecutableDocument) -> Option<Response> {
+    if !asks_for_introspection(document) {
         return None;
     }
     let error = AppError::Unauthenticated(

@@ -3,6 +3,7 @@
 //! the caller's [`Authentication`] into each request's data.
 
 mod cost;
+mod documents;
 mod guards;
 mod introspection;
 mod libraries;
@@ -26,6 +27,7 @@ use crate::services::login::LoginService;
 use crate::services::search::SearchService;
 
 pub use crate::auth::Authentication;
+pub use documents::ParsedQueries;
 pub use introspection::refusal as introspection_refusal;
 pub use libraries::ClientAddress;
 

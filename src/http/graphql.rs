@@ -91,8 +91,13 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
                 ))
                 .into_graphql_response();
             }
-            if !may_introspect && let Some(refused) = introspection_refusal(&request) {
-                return refused;
+            // A query that does not parse is left to the schema, which
+            // reports it.
+            if let Some(document) = state.parsed_queries.parse(&request.query) {
+                if !may_introspect && let Some(refused) = introspection_refusal(&document) {
+                    return refused;
+                }
+                request.set_parsed_query(document);
             }
             request = request.data(authentication);
             if let Some(client) = client {
