@@ -14,7 +14,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
+use tracing::Level;
 
 use crate::auth::{Authenticator, SecretSource};
 use crate::clients::jellyfin::{ClientIdentity, JellyfinClient};
@@ -147,10 +148,16 @@ pub fn router(state: AppState) -> Router {
         // torrents is megabytes of JSON.
         .layer(CompressionLayer::new())
         .layer(tower::util::option_layer(cors))
-        // The path only: a query string may carry a token.
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
-            tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
-        }))
+        // The path only: a query string may carry a token. A 5xx is not
+        // an error to log: `/readyz` answers 503 until the first sync, and
+        // anything else is logged where it happens.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request| {
+                    tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
+                })
+                .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
+        )
         .with_state(state)
 }
 
