@@ -581,6 +581,17 @@ impl Graphql {
     }
 }
 
+/// Logs `http` (which keeps cookies) in to the WebUI at `base`.
+async fn log_in(http: &reqwest::Client, base: &str) {
+    let answer = http
+        .post(format!("{base}/api/v2/auth/login"))
+        .form(&[("username", USERNAME), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("login");
+    assert!(answer.status().is_success());
+}
+
 /// qBittorrent's WebUI API, called as a client would without torrentql.
 struct Direct {
     http: reqwest::Client,
@@ -596,13 +607,7 @@ impl Direct {
             .build()
             .expect("client");
         let base = qbittorrent.url.as_str().trim_end_matches('/').to_owned();
-        let answer = http
-            .post(format!("{base}/api/v2/auth/login"))
-            .form(&[("username", USERNAME), ("password", PASSWORD)])
-            .send()
-            .await
-            .expect("login");
-        assert!(answer.status().is_success());
+        log_in(&http, &base).await;
         Self {
             http,
             base,
@@ -621,13 +626,7 @@ impl Direct {
             .expect("client");
         let base = qbittorrent.url.as_str().trim_end_matches('/');
         let started = Instant::now();
-        let login = http
-            .post(format!("{base}/api/v2/auth/login"))
-            .form(&[("username", USERNAME), ("password", PASSWORD)])
-            .send()
-            .await
-            .expect("login");
-        assert!(login.status().is_success());
+        log_in(&http, base).await;
         for endpoint in ["app/webapiVersion", "sync/maindata?rid=0"] {
             http.get(format!("{base}/api/v2/{endpoint}"))
                 .send()

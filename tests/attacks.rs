@@ -219,11 +219,8 @@ async fn a_valid_token_in_the_wrong_place_does_not_authenticate() {
         ("Authorization", token.clone()),
         ("Cookie", format!("token={token}")),
     ];
-    for (header, value) in misplaced {
-        let answer: Value = app
-            .http
-            .post(app.url("/graphql"))
-            .header(header, &value)
+    let answer = |request: reqwest::RequestBuilder| async {
+        let answer: Value = request
             .json(&query)
             .send()
             .await
@@ -231,22 +228,17 @@ async fn a_valid_token_in_the_wrong_place_does_not_authenticate() {
             .json()
             .await
             .expect("JSON");
+        answer
+    };
+    for (header, value) in misplaced {
+        let answer = answer(app.http.post(app.url("/graphql")).header(header, &value)).await;
         assert_eq!(
             error_code(&answer),
             Some("UNAUTHENTICATED"),
             "{header}: {answer}"
         );
     }
-    let in_query_string: Value = app
-        .http
-        .post(app.url(&format!("/graphql?token={token}")))
-        .json(&query)
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("JSON");
+    let in_query_string = answer(app.http.post(app.url(&format!("/graphql?token={token}")))).await;
     assert_eq!(error_code(&in_query_string), Some("UNAUTHENTICATED"));
 
     for payload in [

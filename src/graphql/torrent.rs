@@ -229,7 +229,12 @@ impl OutputType for Torrents {
                     .map(|torrent| selection.answer(&torrent.0))
                     .collect(),
             )),
-            None => resolve_list(ctx, field, &self.0, Some(self.0.len())).await,
+            // Not plain for one torrent, so for none: straight to the
+            // generated resolvers.
+            None => {
+                let fields = self.0.iter().map(|torrent| &torrent.0);
+                resolve_list(ctx, field, fields, Some(self.0.len())).await
+            }
         }
     }
 }
