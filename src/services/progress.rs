@@ -306,9 +306,9 @@ impl TorrentMirror {
     }
 
     /// Time from the start of one full sync to the start of the next, after
-    /// a sync that took `cost`: the configured interval, stretched so that
-    /// syncs as slow as the slowest of the last few take at most
-    /// `max_busy_share` of qBittorrent's time.
+    /// a sync that took `cost`: the configured interval, stretched to as many
+    /// intervals as it takes for syncs as slow as the slowest of the last few
+    /// to take at most `max_busy_share` of qBittorrent's time.
     fn period(&self, cost: Duration) -> Duration {
         let mut state = self.state.write().expect("mirror lock");
         if state.recent_full_costs.len() == PACING_SYNCS {
@@ -327,7 +327,12 @@ impl TorrentMirror {
         // Focused polls run once per interval between full syncs; what they
         // take, the full sync must leave (but it keeps at least half).
         let full_share = (share - focus_share).max(share / 2.0);
-        let period = cost.div_f64(full_share).max(self.settings.interval);
+        // A whole number of intervals: the focused polls take the ones in
+        // between, so qBittorrent sees one request per interval, never a
+        // poll and a full sync a fraction of an interval apart.
+        let interval = self.settings.interval;
+        let intervals = cost.div_f64(full_share).as_nanos().div_ceil(interval.as_nanos());
+        let period = interval * u32::try_from(intervals.max(1)).unwrap_or(u32::MAX);
         if period > self.settings.interval && state.current_interval == self.settings.interval {
             tracing::debug!(?cost, ?period, "sync is slow; stretching the interval");
         }
@@ -1039,5 +1044,16 @@ mod tests {
             mirror.period(second);
         }
         assert_eq!(mirror.period(second), 10 * second, "the slow one aged out");
+    }
+
+    #[tokio::test]
+    async fn a_stretched_period_is_a_whole_number_of_intervals() {
+        let mirror = mirror();
+        // 10% of 120 ms is 1.2 s: rounded up to two 1 s intervals, so a
+        // focused poll at 1 s is not followed by a full sync at 1.2 s.
+        assert_eq!(
+            mirror.period(Duration::from_millis(120)),
+            Duration::from_secs(2)
+        );
     }
 }
