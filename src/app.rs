@@ -263,8 +263,12 @@ impl Backend {
         })
     }
 
-    /// Stops what [`Backend::start`] started.
+    /// Ends the qBittorrent session and stops what [`Backend::start`]
+    /// started.
     pub async fn stop(self) {
+        if let Err(error) = self.state.torrents.qbittorrent().log_out().await {
+            tracing::debug!(%error, "could not log out of qBittorrent");
+        }
         if let Some(managed) = self.managed {
             managed.stop().await;
         }

@@ -87,6 +87,22 @@ async fn session_lost_to_a_restart_is_renewed_transparently() {
 }
 
 #[tokio::test]
+async fn log_out_ends_the_session_and_a_later_call_logs_in_again() {
+    let qbittorrent = Qbittorrent::shared();
+    let client = qbittorrent.client();
+    client.log_out().await.expect("nothing to end yet");
+    client.api_version().await.unwrap();
+    // qBittorrent answers `auth/logout` 403 without a live session, so Ok
+    // means the session cookie was sent and the session ended.
+    client.log_out().await.expect("the session ends");
+    client
+        .torrents(TorrentFilter::All, None, None)
+        .await
+        .expect("a call after logging out logs in again");
+    client.log_out().await.expect("the new session ends too");
+}
+
+#[tokio::test]
 async fn qbittorrent_down_is_unavailable_without_leaking_the_url() {
     let qbittorrent = Qbittorrent::start(Options::default()).await;
     let client = qbittorrent.client();

@@ -331,7 +331,10 @@ impl TorrentMirror {
         // between, so qBittorrent sees one request per interval, never a
         // poll and a full sync a fraction of an interval apart.
         let interval = self.settings.interval;
-        let intervals = cost.div_f64(full_share).as_nanos().div_ceil(interval.as_nanos());
+        let intervals = cost
+            .div_f64(full_share)
+            .as_nanos()
+            .div_ceil(interval.as_nanos());
         let period = interval * u32::try_from(intervals.max(1)).unwrap_or(u32::MAX);
         if period > self.settings.interval && state.current_interval == self.settings.interval {
             tracing::debug!(?cost, ?period, "sync is slow; stretching the interval");

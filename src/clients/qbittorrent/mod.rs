@@ -160,6 +160,24 @@ impl QbittorrentClient {
         Ok(self.session().await?.api_version)
     }
 
+    /// Ends the session, if one is open, so that qBittorrent frees what it
+    /// keeps for it: at 10,000 torrents, a session that has synced holds
+    /// about 100 MB of qBittorrent's memory until it expires (an hour by
+    /// default). A later call logs in again.
+    pub async fn log_out(&self) -> Result<()> {
+        let session = self.session.lock().await.current.take();
+        let Some(cookie) = session.and_then(|session| session.cookie) else {
+            return Ok(());
+        };
+        let request = self.http.post(self.endpoint("auth/logout"));
+        let response = self
+            .authenticate(request, Some(&cookie))
+            .send()
+            .await
+            .map_err(transport_error)?;
+        check_status(response).await.map(drop)
+    }
+
     /// qBittorrent's own version, e.g. `v5.1.0`.
     pub async fn app_version(&self) -> Result<String> {
         let response = self
