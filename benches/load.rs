@@ -58,7 +58,10 @@ const BY_HASH_WINDOW: Duration = Duration::from_secs(10);
 const BY_HASH_CONCURRENCY: usize = 64;
 const SETTLE_AFTER_FILL: Duration = Duration::from_secs(10);
 /// Start-ups measured per size (the median is reported).
-const STARTS: usize = 3;
+const STARTS: usize = 5;
+/// A pause before each timed call of the start-up and list measures, so
+/// that qBittorrent's work after one heavy answer is not billed to the next.
+const SETTLE: Duration = Duration::from_millis(500);
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -157,8 +160,13 @@ async fn measure(qbittorrent: &Qbittorrent, hashes: &[InfoHash]) -> String {
     let mut mirror_fills = Vec::new();
     let mut floors = Vec::new();
     for _ in 0..STARTS {
-        direct_fulls.push(Direct::login(qbittorrent).await.list().await.0);
+        tokio::time::sleep(SETTLE).await;
+        let fresh = Direct::login(qbittorrent).await;
+        direct_fulls.push(fresh.list().await.0);
+        fresh.log_out().await;
+        tokio::time::sleep(SETTLE).await;
         floors.push(Direct::first_sync(qbittorrent).await);
+        tokio::time::sleep(SETTLE).await;
         let server = Server::start(&qbittorrent.url).await;
         readies.push(server.ready_after().await);
         let subscribers = Subscribers::connect(server.port, 1, hashes[0]).await;
@@ -196,9 +204,11 @@ async fn measure(qbittorrent: &Qbittorrent, hashes: &[InfoHash]) -> String {
     let mut our_bytes = 0;
     let mut their_bytes = 0;
     for _ in 0..iterations {
+        tokio::time::sleep(SETTLE).await;
         let (took, bytes) = graphql.list(None).await;
         ours.push(took);
         our_bytes = bytes;
+        tokio::time::sleep(SETTLE).await;
         let (took, bytes) = direct.list().await;
         theirs.push(took);
         their_bytes = bytes;
@@ -357,6 +367,7 @@ async fn measure(qbittorrent: &Qbittorrent, hashes: &[InfoHash]) -> String {
     }
     writeln!(out, "\n(sync interval 1 s, max busy share 10%. Busy is the time qBittorrent spent answering torrentql's requests, measured at the proxy, over whole full-sync periods (from the first full-sync start in the window to the last); the proxy's own copy of each answer is inside it. Peak RSS is torrentql's high-water mark from connecting the subscribers to the end of the window.)").ok();
     server.stop().await;
+    direct.log_out().await;
     out
 }
 
@@ -479,8 +490,19 @@ impl Server {
         std::fs::write(format!("/proc/{pid}/clear_refs"), "5").expect("reset VmHWM");
     }
 
+    /// SIGTERM, as a service manager stops it (it logs out of
+    /// qBittorrent), then SIGKILL if it takes more than five seconds.
     async fn stop(mut self) {
-        let _ = self.child.kill().await;
+        if let Some(pid) = self.child.id() {
+            let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).expect("pid"));
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        }
+        if tokio::time::timeout(Duration::from_secs(5), self.child.wait())
+            .await
+            .is_err()
+        {
+            let _ = self.child.kill().await;
+        }
     }
 }
 
@@ -592,6 +614,16 @@ async fn log_in(http: &reqwest::Client, base: &str) {
     assert!(answer.status().is_success());
 }
 
+/// Ends the WebUI session of `http`.
+async fn log_out(http: &reqwest::Client, base: &str) {
+    let answer = http
+        .post(format!("{base}/api/v2/auth/logout"))
+        .send()
+        .await
+        .expect("logout");
+    assert!(answer.status().is_success());
+}
+
 /// qBittorrent's WebUI API, called as a client would without torrentql.
 struct Direct {
     http: reqwest::Client,
@@ -637,7 +669,17 @@ impl Direct {
                 .await
                 .expect("body");
         }
-        started.elapsed()
+        let took = started.elapsed();
+        log_out(&http, base).await;
+        took
+    }
+
+    /// Ends both sessions: at 10,000 torrents each one that has synced
+    /// holds ~100 MB of qBittorrent's memory until it expires, which slows
+    /// every later measure.
+    async fn log_out(self) {
+        log_out(&self.http, &self.base).await;
+        self.client.log_out().await.expect("logout");
     }
 
     async fn list(&self) -> (Duration, usize) {
