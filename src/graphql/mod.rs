@@ -8,6 +8,7 @@ mod guards;
 mod introspection;
 mod libraries;
 mod loaders;
+mod prerendered;
 mod progress;
 mod scalars;
 mod search;
@@ -30,6 +31,7 @@ pub use crate::auth::Authentication;
 pub use documents::ParsedQueries;
 pub use introspection::refusal as introspection_refusal;
 pub use libraries::ClientAddress;
+pub use prerendered::Prerendered;
 
 /// The schema type served by torrentql.
 pub type TorrentqlSchema = Schema<Query, Mutation, Subscription>;

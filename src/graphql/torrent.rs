@@ -7,8 +7,10 @@
 //! or fragments), so for those [`Torrent`] and [`Torrents`] read the
 //! selection once and build the answer directly, from the same resolver
 //! methods, and leave anything else (`files`, `library`, fragments,
-//! directives) to async-graphql. A test checks that both paths answer
-//! alike for every field.
+//! directives) to async-graphql. Over HTTP, [`Torrents`] goes one step
+//! further and writes such a list as JSON itself (see
+//! [`super::prerendered`]). A test checks that every path answers alike
+//! for every field.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -20,12 +22,15 @@ use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::resolve_list;
 use async_graphql::{
     Context, ContextSelectionSet, Enum, InputType, Name, Object, OutputType, Positioned, Result,
-    ServerResult, SimpleObject, Value,
+    ServerError, ServerResult, SimpleObject, Value,
 };
 use chrono::{DateTime, Utc};
+use serde::Serializer as _;
+use serde::ser::SerializeMap as _;
 
 use super::cost;
 use super::loaders::FilesLoader;
+use super::prerendered::Prerendered;
 use super::scalars::Bytes;
 use crate::clients::qbittorrent;
 use crate::error::AppError;
@@ -223,12 +228,20 @@ impl OutputType for Torrents {
         field: &Positioned<Field>,
     ) -> ServerResult<Value> {
         match PlainSelection::of(ctx) {
-            Some(selection) => Ok(Value::List(
-                self.0
-                    .iter()
-                    .map(|torrent| selection.answer(&torrent.0))
-                    .collect(),
-            )),
+            Some(selection) => match ctx.data_opt::<Arc<Prerendered>>() {
+                Some(prerendered) => selection
+                    .render(&self.0)
+                    .map(|json| prerendered.insert(json))
+                    .map_err(|error| {
+                        ServerError::new(format!("cannot render torrents: {error}"), None)
+                    }),
+                None => Ok(Value::List(
+                    self.0
+                        .iter()
+                        .map(|torrent| selection.answer(&torrent.0))
+                        .collect(),
+                )),
+            },
             // Not plain for one torrent, so for none: straight to the
             // generated resolvers.
             None => {
@@ -272,6 +285,26 @@ impl PlainSelection {
             answer.insert(key.clone(), field(&torrent.0));
         }
         Value::Object(answer)
+    }
+
+    /// The JSON of [`Self::answer`] for every torrent, written field by
+    /// field instead of through a map per torrent.
+    fn render(&self, torrents: &[Torrent]) -> serde_json::Result<Vec<u8>> {
+        struct Object<'a>(&'a PlainSelection, &'a qbittorrent::Torrent);
+        impl serde::Serialize for Object<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut object = serializer.serialize_map(Some(self.0.0.len()))?;
+                for (key, field) in &self.0.0 {
+                    object.serialize_entry(key.as_str(), &field(self.1))?;
+                }
+                object.end()
+            }
+        }
+        // A torrent's plain fields are rarely more than 300 bytes of JSON.
+        let mut json = Vec::with_capacity(torrents.len() * 300 + 2);
+        let objects = torrents.iter().map(|torrent| Object(self, &torrent.0.0));
+        serde_json::Serializer::new(&mut json).collect_seq(objects)?;
+        Ok(json)
     }
 }
 
@@ -412,6 +445,21 @@ mod tests {
         response.data.into_json().unwrap()
     }
 
+    /// `run` as the HTTP handler does it: lists written as JSON by their
+    /// resolvers and spliced into the serialized answer.
+    async fn run_prerendered(query: &str) -> Json {
+        let prerendered = Arc::new(Prerendered::default());
+        let request = async_graphql::Request::new(query).data(Arc::clone(&prerendered));
+        let response = schema().execute(request).await;
+        assert!(response.errors.is_empty(), "{:?}", response.errors);
+        let serialized = serde_json::to_vec(&response.data).unwrap();
+        assert!(
+            String::from_utf8_lossy(&serialized).contains("\"torrentql-prerendered-"),
+            "the lists were not prerendered"
+        );
+        serde_json::from_slice(&prerendered.splice(serialized)).unwrap()
+    }
+
     /// Every field of `Torrent` that is a scalar or an enum and takes no
     /// arguments, from the schema itself.
     async fn plain_fields() -> Vec<String> {
@@ -451,6 +499,10 @@ mod tests {
         ))
         .await;
         assert_eq!(fast, generated);
+        let twice = format!("{{ torrents {{ {selection} }} again: torrents {{ {selection} }} }}");
+        let prerendered = run_prerendered(&twice).await;
+        assert_eq!(prerendered["torrents"], generated["torrents"]);
+        assert_eq!(prerendered["again"], generated["torrents"]);
         assert_eq!(fast["torrents"][0]["__typename"], "Torrent");
         assert_eq!(fast["torrents"][0]["alias"], "Big Buck Bunny");
         assert_eq!(fast["torrents"][0]["state"], "DOWNLOADING");
