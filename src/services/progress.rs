@@ -25,7 +25,9 @@ use tokio::sync::{broadcast, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::clients::qbittorrent::{Category, MainData, QbittorrentClient, Torrent, TorrentFilter};
+use crate::clients::qbittorrent::{
+    Category, MainData, QbittorrentClient, QbittorrentError, Torrent, TorrentFilter,
+};
 use crate::torrent::InfoHash;
 
 /// Updates a subscriber may fall behind by before it is sent a fresh
@@ -259,12 +261,11 @@ impl TorrentMirror {
             let number = self.begin_sync();
             let started = Instant::now();
             let result = tokio::select! {
-                result = self.client.sync_maindata(rid) => result,
+                result = self.sync(rid) => result,
                 () = shutdown.cancelled() => return,
             };
-            let cost = started.elapsed();
             let next_full = match result {
-                Ok(data) => {
+                Ok((data, cost)) => {
                     rid = data.rid;
                     retry_delay = FIRST_RETRY_DELAY;
                     self.apply(data, number);
@@ -297,6 +298,16 @@ impl TorrentMirror {
                 () = shutdown.cancelled() => return,
             }
         }
+    }
+
+    /// One `sync/maindata` call, and what it cost: not counting a login
+    /// first (qBittorrent spends ~0.1 s of PBKDF2 on one), which would
+    /// otherwise stretch the next few periods.
+    async fn sync(&self, rid: i64) -> Result<(MainData, Duration), QbittorrentError> {
+        self.client.api_version().await?;
+        let started = Instant::now();
+        let data = self.client.sync_maindata(rid).await?;
+        Ok((data, started.elapsed()))
     }
 
     fn begin_sync(&self) -> u64 {
