@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark of BENCHMARKS.md: torrentql against qBittorrent itself, with
 # real qbittorrent-nox 4.5.2 and 5.1 at 1,000 and 10,000 torrents. Installs
-# what it needs like the test command. Takes about 15 minutes.
+# what it needs like the test command. Takes about 18 minutes with the build.
 #
 #   ./scripts/bench.sh                                   everything
 #   TORRENTQL_BENCH_VERSIONS=5.1 TORRENTQL_BENCH_SIZES=1000 ./scripts/bench.sh
