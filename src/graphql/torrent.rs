@@ -22,7 +22,7 @@ use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::resolve_list;
 use async_graphql::{
     Context, ContextSelectionSet, Enum, InputType, Name, Object, OutputType, Positioned, Result,
-    ServerError, ServerResult, SimpleObject, Value,
+    ServerResult, SimpleObject, Value,
 };
 use chrono::{DateTime, Utc};
 use serde::Serializer as _;
@@ -233,7 +233,8 @@ impl OutputType for Torrents {
                     .render(&self.0)
                     .map(|json| prerendered.insert(json))
                     .map_err(|error| {
-                        ServerError::new(format!("cannot render torrents: {error}"), None)
+                        tracing::error!(%error, "cannot write torrents as JSON");
+                        async_graphql::Error::from(AppError::Internal).into_server_error(field.pos)
                     }),
                 None => Ok(Value::List(
                     self.0
