@@ -493,16 +493,7 @@ impl Server {
     /// SIGTERM, as a service manager stops it (it logs out of
     /// qBittorrent), then SIGKILL if it takes more than five seconds.
     async fn stop(mut self) {
-        if let Some(pid) = self.child.id() {
-            let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).expect("pid"));
-            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-        }
-        if tokio::time::timeout(Duration::from_secs(5), self.child.wait())
-            .await
-            .is_err()
-        {
-            let _ = self.child.kill().await;
-        }
+        torrentql::managed::stop_child(&mut self.child, Duration::from_secs(5)).await;
     }
 }
 

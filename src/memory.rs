@@ -1,12 +1,13 @@
 //! Keeps torrentql's resident memory close to what it uses.
 //!
-//! torrentql builds large values and drops them at once: a 10,000-torrent
-//! `torrents` list builds its 2.3 MB of JSON from several times that in
-//! GraphQL values, and a full `sync/maindata` answer is about 10 MB. glibc's allocator
-//! keeps what is freed inside its arenas, and after each large free it
-//! raises the size from which it maps buffers on their own, so the next
-//! large ones stay in the arenas too. At 10,000 torrents that left the
-//! process at 55 MB after a few lists, for 28 MB in use.
+//! torrentql builds large values and drops them at once: a full
+//! `sync/maindata` answer at 10,000 torrents is about 10 MB, a `torrents`
+//! list 2.3 MB of JSON (and several times that in GraphQL values when it
+//! is not written as JSON directly). glibc's allocator keeps what is freed
+//! inside its arenas, and after each large free it raises the size from
+//! which it maps buffers on their own, so the next large ones stay in the
+//! arenas too. At 10,000 torrents that left the process at 55 MB after a
+//! few lists, for 28 MB in use.
 //!
 //! [`tune_allocator`] fixes that size, so large buffers go back to the
 //! kernel when dropped; [`release_periodically`] hands back the free

@@ -20,15 +20,15 @@ use async_graphql::Value;
 
 /// The JSON answers of one HTTP request's resolvers, by placeholder.
 pub struct Prerendered {
-    /// Starts every placeholder of this request.
-    nonce: String,
+    /// In every placeholder of this request.
+    nonce: u128,
     rendered: Mutex<Vec<Vec<u8>>>,
 }
 
 impl Default for Prerendered {
     fn default() -> Self {
         Self {
-            nonce: format!("torrentql-prerendered-{:032x}:", rand::random::<u128>()),
+            nonce: rand::random(),
             rendered: Mutex::default(),
         }
     }
@@ -72,7 +72,7 @@ impl Prerendered {
     }
 
     fn placeholder(&self, index: usize) -> String {
-        format!("{}{index}", self.nonce)
+        format!("torrentql-prerendered-{:032x}:{index}", self.nonce)
     }
 }
 

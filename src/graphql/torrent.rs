@@ -227,29 +227,23 @@ impl OutputType for Torrents {
         ctx: &ContextSelectionSet<'_>,
         field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        match PlainSelection::of(ctx) {
-            Some(selection) => match ctx.data_opt::<Arc<Prerendered>>() {
-                Some(prerendered) => selection
-                    .render(&self.0)
-                    .map(|json| prerendered.insert(json))
-                    .map_err(|error| {
-                        tracing::error!(%error, "cannot write torrents as JSON");
-                        async_graphql::Error::from(AppError::Internal).into_server_error(field.pos)
-                    }),
-                None => Ok(Value::List(
-                    self.0
-                        .iter()
-                        .map(|torrent| selection.answer(&torrent.0))
-                        .collect(),
-                )),
-            },
+        let Some(selection) = PlainSelection::of(ctx) else {
             // Not plain for one torrent, so for none: straight to the
             // generated resolvers.
-            None => {
-                let fields = self.0.iter().map(|torrent| &torrent.0);
-                resolve_list(ctx, field, fields, Some(self.0.len())).await
-            }
-        }
+            let fields = self.0.iter().map(|torrent| &torrent.0);
+            return resolve_list(ctx, field, fields, Some(self.0.len())).await;
+        };
+        let Some(prerendered) = ctx.data_opt::<Arc<Prerendered>>() else {
+            let answers = self.0.iter().map(|torrent| selection.answer(&torrent.0));
+            return Ok(Value::List(answers.collect()));
+        };
+        selection
+            .render(&self.0)
+            .map(|json| prerendered.insert(json))
+            .map_err(|error| {
+                tracing::error!(%error, "cannot write torrents as JSON");
+                async_graphql::Error::from(AppError::Internal).into_server_error(field.pos)
+            })
     }
 }
 

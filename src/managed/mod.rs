@@ -233,14 +233,26 @@ async fn supervise(launcher: Arc<Launcher>, mut child: Child, stop: Cancellation
 /// SIGTERM, so qBittorrent saves its resume data, then SIGKILL if it takes
 /// longer than [`STOP_TIMEOUT`].
 async fn terminate(child: &mut Child) {
+    match stop_child(child, STOP_TIMEOUT).await {
+        Some(status) => tracing::info!(?status, "managed qbittorrent-nox stopped"),
+        None => tracing::warn!("qbittorrent-nox did not stop in time; killed it"),
+    }
+}
+
+/// Sends `child` SIGTERM and waits for it; SIGKILL if it has not exited
+/// within `timeout`, and then `None`.
+pub async fn stop_child(
+    child: &mut Child,
+    timeout: Duration,
+) -> Option<std::io::Result<std::process::ExitStatus>> {
     if let Some(pid) = child.id().and_then(|pid| i32::try_from(pid).ok()) {
         let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
     }
-    match tokio::time::timeout(STOP_TIMEOUT, child.wait()).await {
-        Ok(status) => tracing::info!(?status, "managed qbittorrent-nox stopped"),
+    match tokio::time::timeout(timeout, child.wait()).await {
+        Ok(status) => Some(status),
         Err(_) => {
-            tracing::warn!("qbittorrent-nox did not stop in time; killing it");
             let _ = child.kill().await;
+            None
         }
     }
 }

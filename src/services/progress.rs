@@ -347,7 +347,7 @@ impl TorrentMirror {
             .as_nanos()
             .div_ceil(interval.as_nanos());
         let period = interval * u32::try_from(intervals.max(1)).unwrap_or(u32::MAX);
-        if period > self.settings.interval && state.current_interval == self.settings.interval {
+        if period > interval && state.current_interval == interval {
             tracing::debug!(?cost, ?period, "sync is slow; stretching the interval");
         }
         state.current_interval = period;

@@ -166,15 +166,12 @@ impl QbittorrentClient {
     /// default). A later call logs in again.
     pub async fn log_out(&self) -> Result<()> {
         let session = self.session.lock().await.current.take();
-        let Some(cookie) = session.and_then(|session| session.cookie) else {
+        let Some(session) = session.filter(|session| session.cookie.is_some()) else {
             return Ok(());
         };
-        let request = self.http.post(self.endpoint("auth/logout"));
         let response = self
-            .authenticate(request, Some(&cookie))
-            .send()
-            .await
-            .map_err(transport_error)?;
+            .send(&Method::POST, "auth/logout", &session, &|request| request)
+            .await?;
         check_status(response).await.map(drop)
     }
 
