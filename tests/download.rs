@@ -181,16 +181,10 @@ async fn completed_downloads_are_reported_to_jellyfin_once() {
     let jellyfin = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/Library/VirtualFolders"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_raw(
-                std::fs::read(concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/../shared/fixtures/jellyfin-virtualfolders-10.8-four-libraries.json"
-                ))
-                .unwrap(),
-                "application/json",
-            ),
-        )
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            common::fixture("jellyfin-virtualfolders-10.8-four-libraries.json"),
+            "application/json",
+        ))
         .mount(&jellyfin)
         .await;
     let updated = |file: &str| {

@@ -1,5 +1,5 @@
 //! Libraries and login against a fake Jellyfin on 127.0.0.1 that answers
-//! with the real payloads in ../shared/fixtures and Jellyfin's status codes;
+//! with the real payloads in tests/fixtures/upstream and Jellyfin's status codes;
 //! library-aware downloads in the real qBittorrent.
 
 mod common;

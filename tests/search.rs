@@ -1,5 +1,5 @@
 //! Search against fake apibay and Torznab servers on 127.0.0.1 that serve
-//! the real payloads in ../shared/fixtures byte for byte and reproduce each
+//! the real payloads in tests/fixtures/upstream byte for byte and reproduce each
 //! quirk; results are then added to the real qBittorrent.
 
 mod common;

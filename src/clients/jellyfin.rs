@@ -287,9 +287,10 @@ mod tests {
 
     #[test]
     fn reads_virtual_folders_with_omitted_fields() {
-        let folders = parse_virtual_folders(include_bytes!(
-            "../../../shared/fixtures/jellyfin-virtualfolders-10.8-four-libraries.json"
-        ))
+        let folders = parse_virtual_folders(include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/upstream/jellyfin-virtualfolders-10.8-four-libraries.json"
+        )))
         .unwrap();
         assert_eq!(folders.len(), 4);
         assert_eq!(folders[1].name, "Movies");
@@ -302,9 +303,10 @@ mod tests {
 
     #[test]
     fn reads_a_login_for_a_user_and_for_an_administrator() {
-        let user = parse_login(include_bytes!(
-            "../../../shared/fixtures/jellyfin-authenticatebyname.json"
-        ))
+        let user = parse_login(include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/upstream/jellyfin-authenticatebyname.json"
+        )))
         .unwrap();
         assert_eq!(user.user_name, "demo");
         assert!(!user.is_administrator);
@@ -312,9 +314,10 @@ mod tests {
             user.access_token.expose_secret(),
             "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
         );
-        let admin = parse_login(include_bytes!(
-            "../../../shared/fixtures/jellyfin-authenticatebyname-admin-10.11-constructed.json"
-        ))
+        let admin = parse_login(include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/upstream/jellyfin-authenticatebyname-admin-10.11-constructed.json"
+        )))
         .unwrap();
         assert!(admin.is_administrator);
     }

@@ -12,10 +12,10 @@ pub mod torrents;
 use std::future::Future;
 use std::time::Duration;
 
-/// A real upstream payload from `../shared/fixtures`, byte for byte.
+/// A real upstream payload from `tests/fixtures/upstream`, byte for byte.
 pub fn fixture(name: &str) -> Vec<u8> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/fixtures")
+        .join("tests/fixtures/upstream")
         .join(name);
     std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
 }

@@ -183,9 +183,10 @@ mod tests {
 
     #[test]
     fn reads_string_rows_with_entities_and_uppercase_hashes() {
-        let rows = parse(include_bytes!(
-            "../../../../shared/fixtures/apibay-search-ubuntu.json"
-        ))
+        let rows = parse(include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/upstream/apibay-search-ubuntu.json"
+        )))
         .unwrap();
         assert_eq!(rows.len(), 5);
         assert_eq!(
@@ -204,9 +205,10 @@ mod tests {
 
     #[test]
     fn the_no_results_row_is_an_empty_list() {
-        let rows = parse(include_bytes!(
-            "../../../../shared/fixtures/apibay-no-results.json"
-        ))
+        let rows = parse(include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/upstream/apibay-no-results.json"
+        )))
         .unwrap();
         assert!(rows.is_empty());
     }

@@ -249,9 +249,10 @@ mod tests {
 
     #[test]
     fn reads_a_jackett_feed() {
-        let items = parse(include_bytes!(
-            "../../../../shared/fixtures/torznab-jackett-tpb.xml"
-        ))
+        let items = parse(include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/upstream/torznab-jackett-tpb.xml"
+        )))
         .unwrap();
         assert_eq!(items.len(), 5);
         let first = &items[0];
@@ -279,9 +280,10 @@ mod tests {
 
     #[test]
     fn reads_sizes_from_the_attribute_and_base32_magnets() {
-        let items = parse(include_bytes!(
-            "../../../../shared/fixtures/torznab-animetosho.xml"
-        ))
+        let items = parse(include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/upstream/torznab-animetosho.xml"
+        )))
         .unwrap();
         assert_eq!(items.len(), 2);
         assert_eq!(
@@ -301,17 +303,19 @@ mod tests {
     #[test]
     fn a_byte_order_mark_is_skipped() {
         let mut body = "\u{feff}".as_bytes().to_vec();
-        body.extend_from_slice(include_bytes!(
-            "../../../../shared/fixtures/torznab-jackett-tpb.xml"
-        ));
+        body.extend_from_slice(include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/upstream/torznab-jackett-tpb.xml"
+        )));
         assert_eq!(parse(&body).unwrap().len(), 5);
     }
 
     #[test]
     fn an_error_body_is_a_rejection() {
-        let error = parse(include_bytes!(
-            "../../../../shared/fixtures/torznab-error-unauthorized.xml"
-        ))
+        let error = parse(include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/upstream/torznab-error-unauthorized.xml"
+        )))
         .unwrap_err();
         assert!(
             matches!(&error, IndexerError::Rejected(message) if message.contains("100")),
