@@ -106,7 +106,8 @@ impl AppState {
                 },
             )
             .with_libraries(Arc::clone(&libraries))
-            .with_indexer_keys(IndexerKeys::new(&config.search.torznab)),
+            .with_indexer_keys(IndexerKeys::new(&config.search.torznab))
+            .with_torrent_limits(config.limits.torrent()),
         );
         let search = Arc::new(SearchService::new(
             &config.search,
@@ -126,7 +127,7 @@ impl AppState {
             torrents,
             libraries,
             schema,
-            parsed_queries: Arc::default(),
+            parsed_queries: Arc::new(ParsedQueries::new(&config.limits)),
             auth,
             public_introspection: config.auth.public_introspection,
             cors_origins: config.server.cors_origins.clone(),

@@ -18,6 +18,7 @@
 //! - [`managed`]: a qbittorrent-nox of our own when none is configured.
 //! - [`data_dir`]: the small private files kept in the data directory.
 //! - [`memory`]: hands memory freed after large answers back to the kernel.
+//! - [`text`]: quoting user input inside messages, cut short.
 //!
 //! Dependencies point one way: `http` -> `graphql` -> `services` ->
 //! `clients` / `torrent`.
@@ -33,4 +34,5 @@ pub mod http;
 pub mod managed;
 pub mod memory;
 pub mod services;
+pub mod text;
 pub mod torrent;

@@ -396,6 +396,231 @@ async fn queries_clients_send_stay_within_the_complexity_limit() {
     }
 }
 
+/// `query { ...F<levels> }` where each fragment spreads the one before
+/// twice, with `step` written around each spread (`{}` is replaced by the
+/// spread) and `leaf` as the selection of `F0`.
+fn doubling(levels: usize, leaf: &str, step: &str) -> String {
+    let mut query = format!("query {{ ...F{levels} }}\nfragment F0 on Query {{ {leaf} }}\n");
+    for level in 1..=levels {
+        let spread = step.replace("{}", &format!("...F{}", level - 1));
+        query.push_str(&format!(
+            "fragment F{level} on Query {{ {spread} {spread} }}\n"
+        ));
+    }
+    query
+}
+
+/// Queries whose expansion grows exponentially or nests past any stack,
+/// in every shape the issue names.
+fn exponential_queries() -> Vec<(&'static str, String)> {
+    let aliases: String = (0..10)
+        .map(|index| format!("a{index}: viewer {{ subject }} "))
+        .collect();
+    let many_fragments = {
+        let mut query = "query { ".to_owned();
+        for fragment in 0..50 {
+            query.push_str(&format!(
+                "... on Query {{ ...M{fragment} ...M{fragment} }} "
+            ));
+        }
+        query.push_str("}\n");
+        for fragment in 0..50 {
+            let spreads = if fragment == 49 {
+                aliases.clone()
+            } else {
+                format!("...M{next} ...M{next} ...M{next}", next = fragment + 1)
+            };
+            query.push_str(&format!("fragment M{fragment} on Query {{ {spreads} }}\n"));
+        }
+        query
+    };
+    let chain = {
+        let mut query = "query { ...C0 }\n".to_owned();
+        for link in 0..1_500 {
+            query.push_str(&format!(
+                "fragment C{link} on Query {{ ...C{} }}\n",
+                link + 1
+            ));
+        }
+        query.push_str("fragment C1500 on Query { viewer { subject } }");
+        query
+    };
+    vec![
+        (
+            "doubling, 30 levels",
+            doubling(30, "viewer { subject }", "{}"),
+        ),
+        (
+            "doubling through inline fragments",
+            doubling(30, "viewer { subject }", "... on Query { {} }"),
+        ),
+        ("doubling with aliases inside", doubling(30, &aliases, "{}")),
+        ("50 fragments each spread many times", many_fragments),
+        ("a chain of 1,500 fragments", chain),
+    ]
+}
+
+/// Bound on one refusal here; the figures measured are in the closing
+/// note of the change (a few milliseconds). Before the shape check, 25
+/// levels of doubling took about ten seconds and 30 would take minutes.
+const FAST: std::time::Duration = std::time::Duration::from_millis(500);
+
+#[tokio::test]
+async fn exponential_fragment_queries_are_refused_at_once_without_a_token() {
+    let app = app().await;
+    for (what, query) in exponential_queries() {
+        assert!(query.len() < 64 * 1024, "{what}: {} bytes", query.len());
+        let started = std::time::Instant::now();
+        let answer = app.graphql_as(None, &query, json!({})).await;
+        let took = started.elapsed();
+        assert_eq!(
+            error_code(&answer),
+            Some("BAD_USER_INPUT"),
+            "{what}: {answer}"
+        );
+        assert!(
+            answer.get("data").is_none_or(Value::is_null),
+            "{what}: {answer}"
+        );
+        assert!(took < FAST, "{what} took {took:?}");
+        println!("{what}: refused in {took:?}");
+    }
+}
+
+#[tokio::test]
+async fn healthz_answers_while_exponential_queries_arrive() {
+    let app = app().await;
+    let queries = exponential_queries();
+    let attackers: Vec<_> = (0..10)
+        .map(|index| {
+            let query = queries[index % queries.len()].1.clone();
+            let http = app.http.clone();
+            let url = app.url("/graphql");
+            tokio::spawn(async move {
+                for _ in 0..5 {
+                    let answer: Value = http
+                        .post(&url)
+                        .json(&json!({ "query": query }))
+                        .send()
+                        .await
+                        .expect("request")
+                        .json()
+                        .await
+                        .expect("JSON");
+                    assert_eq!(error_code(&answer), Some("BAD_USER_INPUT"), "{answer}");
+                }
+            })
+        })
+        .collect();
+    let mut slowest = std::time::Duration::ZERO;
+    while attackers.iter().any(|attacker| !attacker.is_finished()) {
+        let started = std::time::Instant::now();
+        let status = app
+            .http
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .expect("healthz")
+            .status();
+        assert_eq!(status, 200);
+        slowest = slowest.max(started.elapsed());
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    for attacker in attackers {
+        attacker.await.expect("attacker");
+    }
+    assert!(slowest < FAST, "/healthz took {slowest:?}");
+    println!("slowest /healthz during the attack: {slowest:?}");
+}
+
 fn urlencode(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+#[tokio::test]
+async fn a_huge_invalid_value_is_quoted_short_in_its_error() {
+    let app = app().await;
+    let huge = "x".repeat(1024 * 1024);
+    for (query, variables) in [
+        (
+            "query($h: String!) { torrent(hash: $h) { name } }",
+            json!({ "h": huge }),
+        ),
+        (
+            "query($f: TorrentFilter) { torrents(filter: $f) { name } }",
+            json!({ "f": huge }),
+        ),
+        (
+            "mutation($p: String!) { addTorrent(input: { infoHash: \"0000000000000000000000000000000000000001\", savePath: $p }) { hash } }",
+            json!({ "p": huge }),
+        ),
+    ] {
+        let answer = app.graphql(query, variables).await;
+        assert_eq!(error_code(&answer), Some("BAD_USER_INPUT"), "{answer}");
+        let size = answer.to_string().len();
+        assert!(size < 1024, "{query}: a {size}-byte answer");
+    }
+}
+
+#[tokio::test]
+async fn repeated_directives_are_refused_and_errors_are_summed_up() {
+    let app = app().await;
+    // @include repeated thousands of times: one error, not thousands.
+    let repeated = format!(
+        "{{ viewer {} {{ subject }} }}",
+        "@include(if: true) ".repeat(3_000)
+    );
+    let answer = app.graphql(&repeated, json!({})).await;
+    assert_eq!(error_code(&answer), Some("BAD_USER_INPUT"), "{answer}");
+    assert!(
+        answer["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("3000 directives")),
+        "{answer}"
+    );
+    assert!(answer.to_string().len() < 1024);
+
+    // 500 unknown fields: validation reports each, the answer 20.
+    let unknown: String = (0..500).map(|index| format!("u{index}: nope ")).collect();
+    let answer = app.graphql(&format!("{{ {unknown} }}"), json!({})).await;
+    let errors = answer["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 20, "{answer}");
+    assert_eq!(errors[19]["message"], "481 more errors left out");
+    assert!(
+        errors
+            .iter()
+            .all(|error| error_code(&json!({ "errors": [error] })).is_some())
+    );
+}
+
+#[tokio::test]
+async fn category_names_that_climb_or_hold_control_characters_create_nothing() {
+    let app = app().await;
+    let hash = app.add_paused_magnet("categorised").await;
+    let client = Qbittorrent::shared().client();
+    let before = client.categories().await.expect("categories");
+    for bad in [
+        "../x", "a/../b", "a/./b", "..", "/a", "a/", "a//b", "a\u{7}b", "a\nb",
+    ] {
+        let answer = app
+            .graphql(
+                "mutation($h: String!, $c: String!) { setTorrentCategory(hash: $h, category: $c) { category } }",
+                json!({ "h": hash, "c": bad }),
+            )
+            .await;
+        assert_eq!(
+            error_code(&answer),
+            Some("BAD_USER_INPUT"),
+            "{bad:?}: {answer}"
+        );
+    }
+    assert_eq!(client.categories().await.expect("categories"), before);
+    // A subcategory is what `/` is for.
+    let answer = app
+        .graphql(
+            "mutation($h: String!) { setTorrentCategory(hash: $h, category: \"abuse/sub\") { category } }",
+            json!({ "h": hash }),
+        )
+        .await;
+    assert_eq!(data(&answer)["setTorrentCategory"]["category"], "abuse/sub");
 }

@@ -13,7 +13,7 @@ use common::subscriber::{Protocol, Subscriber};
 use common::torrents::{MadeTorrent, make_torrent};
 use serde_json::json;
 use torrentql::clients::qbittorrent::{AddSource, AddTorrent};
-use torrentql::torrent::TorrentFile;
+use torrentql::torrent::{TorrentFile, TorrentLimits};
 use wiremock::matchers::{body_json, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -28,7 +28,9 @@ async fn seed(seeder: &Qbittorrent, name: &str, bytes: usize) -> MadeTorrent {
     let client = seeder.client();
     client
         .add(&AddTorrent {
-            source: AddSource::File(TorrentFile::parse(made.bytes.clone()).unwrap()),
+            source: AddSource::File(
+                TorrentFile::parse(made.bytes.clone(), TorrentLimits::default()).unwrap(),
+            ),
             save_path: Some(seed_dir.to_string_lossy().into_owned()),
             category: None,
             paused: false,

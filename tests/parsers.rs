@@ -17,7 +17,7 @@ use proptest::sample::Index;
 use serde_json::{Value, json};
 use torrentql::clients::indexers::{apibay, torznab};
 use torrentql::clients::jellyfin::{self, JellyfinError, VirtualFolder};
-use torrentql::torrent::{InfoHash, Magnet, TorrentFile};
+use torrentql::torrent::{InfoHash, Magnet, TorrentFile, TorrentLimits};
 
 /// Enough cases to find the bugs these properties were written for, few
 /// enough that the whole binary stays well under 20 s in a debug build.
@@ -390,7 +390,7 @@ proptest! {
     fn a_torrent_gets_the_hash_of_its_info_bytes_or_is_refused(layout in layout()) {
         let bytes = layout.bytes();
         invariants::torrent_file(&bytes);
-        match TorrentFile::parse(bytes) {
+        match TorrentFile::parse(bytes, TorrentLimits::default()) {
             Ok(torrent) => {
                 prop_assert_eq!(torrent.info_hash().to_string(), layout.info_hash());
                 prop_assert_eq!(torrent.name(), layout.name.as_str());

@@ -249,3 +249,32 @@ async fn shutdown_closes_subscriptions_with_a_close_frame() {
     let closed = subscriber.next_of("closed", WAIT).await;
     assert_eq!(closed["code"], 1001, "{closed}");
 }
+
+#[tokio::test]
+async fn an_exponential_subscription_query_is_refused_with_a_code_in_both_protocols() {
+    let app = TestApp::start(Qbittorrent::shared()).await;
+    let mut query = "subscription { ...F30 }\n\
+        fragment F0 on Subscription { torrentProgress { snapshot } }\n"
+        .to_owned();
+    for level in 1..=30 {
+        let below = level - 1;
+        query.push_str(&format!(
+            "fragment F{level} on Subscription {{ ...F{below} ...F{below} }}\n"
+        ));
+    }
+    for protocol in [Protocol::GraphqlTransportWs, Protocol::LegacyGraphqlWs] {
+        let started = std::time::Instant::now();
+        let mut subscriber = Subscriber::start(&app.ws_url(), protocol, admin_params(), &query, 1);
+        let refused = subscriber.next_of("error", WAIT).await;
+        // graphql-ws hands over the list of errors; the legacy client the
+        // one error object its protocol sends.
+        let error = refused["payload"].get(0).unwrap_or(&refused["payload"]);
+        assert_eq!(
+            error["extensions"]["code"], "BAD_USER_INPUT",
+            "{protocol:?}: {refused}"
+        );
+        let message = error["message"].as_str().unwrap_or_default();
+        assert!(message.contains("fields"), "{protocol:?}: {message}");
+        println!("{protocol:?}: refused in {:?}", started.elapsed());
+    }
+}

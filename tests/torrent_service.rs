@@ -452,7 +452,8 @@ async fn a_torrent_qbittorrent_refuses_is_rejected_and_leaves_nothing() {
     let mut bytes = b"d4:info".to_vec();
     bytes.extend_from_slice(&info);
     bytes.push(b'e');
-    let parsed = torrent::TorrentFile::parse(bytes.clone()).unwrap();
+    let parsed =
+        torrent::TorrentFile::parse(bytes.clone(), torrent::TorrentLimits::default()).unwrap();
 
     let error = service
         .add(add(TorrentSource::File(bytes)))

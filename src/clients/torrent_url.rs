@@ -67,6 +67,11 @@ impl TorrentUrlClient {
         Self { http, max_bytes }
     }
 
+    /// The same client, refusing bodies over `max_bytes` instead.
+    pub fn with_max_bytes(self, max_bytes: usize) -> Self {
+        Self { max_bytes, ..self }
+    }
+
     /// Fetches `url`, following at most [`MAX_REDIRECTS`] redirects, all
     /// within [`FETCH_TIMEOUT`].
     pub async fn fetch(&self, url: &str) -> Result<Fetched, TorrentUrlError> {

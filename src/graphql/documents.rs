@@ -1,45 +1,105 @@
-//! Parsed queries, kept for the next request that sends the same text.
+//! Parsed queries: parsed and held to their shape limits off the threads
+//! that answer requests, then kept for the next request with the same text.
 //!
 //! Clients send the same few queries again and again, and parsing one
 //! costs more than answering it from the mirror: a quarter of the CPU time
 //! of a `torrent(hash)` request went to async-graphql's parser. A parsed
 //! document is kept per query text, up to [`CAPACITY_BYTES`] of text.
+//!
+//! A new text is parsed and measured on the blocking pool, at most
+//! [`PARALLEL_PREPARATIONS`] at a time, so that however many large queries
+//! arrive at once, `/healthz` and queries already prepared keep answering.
 
 use std::sync::Arc;
 
 use async_graphql::parser::parse_query;
 use async_graphql::parser::types::ExecutableDocument;
 use moka::sync::Cache;
+use tokio::sync::Semaphore;
+
+use super::shape::{self, ShapeLimits};
+use crate::config::LimitsConfig;
+use crate::error::AppError;
 
 /// Query text kept, in bytes (what a document takes grows with its text).
 const CAPACITY_BYTES: u64 = 4 * 1024 * 1024;
 
-/// Parsed documents by query text.
-pub struct ParsedQueries(Cache<String, Arc<ExecutableDocument>>);
+/// New query texts parsed at once; the others wait (and are dropped,
+/// unparsed, when their client goes away).
+const PARALLEL_PREPARATIONS: usize = 2;
 
-impl Default for ParsedQueries {
-    fn default() -> Self {
-        Self(
-            Cache::builder()
+/// What became of a query text.
+pub enum Prepared {
+    /// Parsed, and within the shape limits.
+    Document(ExecutableDocument),
+    /// Parsed, but refused for its shape.
+    Refused(AppError),
+    /// Not GraphQL: why, as async-graphql reports it.
+    Unparsable(async_graphql::ServerError),
+}
+
+/// Parsed documents by query text.
+pub struct ParsedQueries {
+    documents: Cache<String, Arc<ExecutableDocument>>,
+    limits: ShapeLimits,
+    preparing: Arc<Semaphore>,
+}
+
+impl ParsedQueries {
+    /// An empty cache whose documents are held to `limits`.
+    pub fn new(limits: &LimitsConfig) -> Self {
+        Self::with_shape_limits(ShapeLimits {
+            max_fields: limits.max_fields,
+            max_depth: limits.max_depth,
+        })
+    }
+
+    fn with_shape_limits(limits: ShapeLimits) -> Self {
+        Self {
+            documents: Cache::builder()
                 .weigher(|query: &String, _: &Arc<ExecutableDocument>| {
                     u32::try_from(query.len()).unwrap_or(u32::MAX)
                 })
                 .max_capacity(CAPACITY_BYTES)
                 .build(),
-        )
-    }
-}
-
-impl ParsedQueries {
-    /// The document for `query`, parsed now or before; `None` when it does
-    /// not parse (the schema then reports why).
-    pub fn parse(&self, query: &str) -> Option<ExecutableDocument> {
-        if let Some(document) = self.0.get(query) {
-            return Some(ExecutableDocument::clone(&document));
+            limits,
+            preparing: Arc::new(Semaphore::new(PARALLEL_PREPARATIONS)),
         }
-        let document = parse_query(query).ok()?;
-        self.0.insert(query.to_owned(), Arc::new(document.clone()));
-        Some(document)
+    }
+
+    /// The document for `query`, prepared now or before.
+    pub async fn prepare(&self, query: &str) -> Prepared {
+        if let Some(document) = self.documents.get(query) {
+            return Prepared::Document(ExecutableDocument::clone(&document));
+        }
+        let Ok(_permit) = self.preparing.acquire().await else {
+            unreachable!("the semaphore is never closed");
+        };
+        let text = query.to_owned();
+        let limits = self.limits;
+        let prepared = tokio::task::spawn_blocking(move || {
+            let document = match parse_query(&text) {
+                Ok(document) => document,
+                Err(error) => return Prepared::Unparsable(error.into()),
+            };
+            match shape::refusal(&document, limits) {
+                Some(refusal) => Prepared::Refused(refusal),
+                None => Prepared::Document(document),
+            }
+        })
+        .await;
+        match prepared {
+            Ok(Prepared::Document(document)) => {
+                let kept = Arc::new(document.clone());
+                self.documents.insert(query.to_owned(), kept);
+                Prepared::Document(document)
+            }
+            Ok(not_prepared) => not_prepared,
+            Err(error) => {
+                tracing::error!(%error, "preparing a query failed");
+                Prepared::Refused(AppError::Internal)
+            }
+        }
     }
 }
 
@@ -47,17 +107,34 @@ impl ParsedQueries {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_query_is_parsed_once_and_a_bad_one_never_kept() {
-        let queries = ParsedQueries::default();
-        let first = queries.parse("{ torrents { hash } }").unwrap();
-        let again = queries.parse("{ torrents { hash } }").unwrap();
-        assert_eq!(format!("{first:?}"), format!("{again:?}"));
-        queries.0.run_pending_tasks();
-        assert_eq!(queries.0.entry_count(), 1);
+    const LIMITS: ShapeLimits = ShapeLimits {
+        max_fields: 100,
+        max_depth: 10,
+    };
 
-        assert!(queries.parse("{ torrents { hash }").is_none());
-        queries.0.run_pending_tasks();
-        assert_eq!(queries.0.entry_count(), 1);
+    #[tokio::test]
+    async fn a_query_is_parsed_once_and_a_bad_one_never_kept() {
+        let queries = ParsedQueries::with_shape_limits(LIMITS);
+        let Prepared::Document(first) = queries.prepare("{ torrents { hash } }").await else {
+            panic!("the query parses");
+        };
+        let Prepared::Document(again) = queries.prepare("{ torrents { hash } }").await else {
+            panic!("the query parses");
+        };
+        assert_eq!(format!("{first:?}"), format!("{again:?}"));
+        queries.documents.run_pending_tasks();
+        assert_eq!(queries.documents.entry_count(), 1);
+
+        assert!(matches!(
+            queries.prepare("{ torrents { hash }").await,
+            Prepared::Unparsable(_)
+        ));
+        let too_many = format!("{{ {} }}", "viewer { subject } ".repeat(60));
+        assert!(matches!(
+            queries.prepare(&too_many).await,
+            Prepared::Refused(AppError::BadUserInput(_))
+        ));
+        queries.documents.run_pending_tasks();
+        assert_eq!(queries.documents.entry_count(), 1);
     }
 }

@@ -12,6 +12,7 @@ mod prerendered;
 mod progress;
 mod scalars;
 mod search;
+mod shape;
 mod torrent;
 mod torrents;
 mod viewer;
@@ -28,7 +29,7 @@ use crate::services::login::LoginService;
 use crate::services::search::SearchService;
 
 pub use crate::auth::Authentication;
-pub use documents::ParsedQueries;
+pub use documents::{ParsedQueries, Prepared};
 pub use introspection::refusal as introspection_refusal;
 pub use libraries::ClientAddress;
 pub use prerendered::Prerendered;

@@ -52,9 +52,24 @@ struct TorrentFields(Arc<qbittorrent::Torrent>);
 /// A torrent in qBittorrent.
 #[Object(name = "Torrent")]
 impl TorrentFields {
-    /// The info hash: 40 lowercase hexadecimal characters.
+    /// The hash qBittorrent lists the torrent under: 40 lowercase
+    /// hexadecimal characters. For a v1 torrent its v1 hash; for a v2 or
+    /// hybrid torrent its v2 hash cut to 40 characters. Every argument
+    /// named `hash` also takes a hybrid's v1 hash.
     async fn hash(&self) -> String {
         self.0.hash.to_string()
+    }
+
+    /// The v1 (SHA-1) info hash, for v1 and hybrid torrents; null for a
+    /// v2-only torrent (and on qBittorrent before 4.4).
+    async fn info_hash_v1(&self) -> Option<String> {
+        self.0.infohash_v1.map(|hash| hash.to_string())
+    }
+
+    /// The v2 (SHA-256) info hash, 64 hexadecimal characters, for v2 and
+    /// hybrid torrents; null for a v1 torrent.
+    async fn info_hash_v2(&self) -> Option<String> {
+        self.0.infohash_v2.map(|hash| hash.to_string())
     }
 
     async fn name(&self) -> &str {
@@ -312,6 +327,8 @@ fn plain_field(name: &str) -> Option<PlainField> {
     Some(match name {
         "__typename" => |_| Value::String(TorrentFields::type_name().into_owned()),
         "hash" => |torrent| Value::String(torrent.hash.to_string()),
+        "infoHashV1" => |torrent| torrent.infohash_v1.map(|hash| hash.to_string()).to_value(),
+        "infoHashV2" => |torrent| torrent.infohash_v2.map(|hash| hash.to_string()).to_value(),
         "name" => |torrent| text(&torrent.name),
         "size" => |torrent| Bytes(torrent.size).to_value(),
         "totalSize" => |torrent| Bytes(torrent.total_size).to_value(),

@@ -279,8 +279,12 @@ fn service<'a>(ctx: &'a Context<'_>) -> Result<&'a Arc<TorrentService>> {
 }
 
 pub(super) fn parse_hash(hash: &str) -> Result<InfoHash, AppError> {
-    hash.parse()
-        .map_err(|error| AppError::BadUserInput(format!("invalid hash {hash:?}: {error}")))
+    hash.parse().map_err(|error| {
+        AppError::BadUserInput(format!(
+            "invalid hash {}: {error}",
+            crate::text::quote(hash)
+        ))
+    })
 }
 
 /// Reads an uploaded `.torrent`, refusing more than the upload limit.

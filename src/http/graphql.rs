@@ -21,7 +21,7 @@ use axum::extract::ConnectInfo;
 
 use crate::app::AppState;
 use crate::error::AppError;
-use crate::graphql::{ClientAddress, Prerendered, introspection_refusal};
+use crate::graphql::{ClientAddress, Prepared, Prerendered, introspection_refusal};
 
 /// Runs a GraphQL request (or batch) and answers with its result.
 pub async fn execute(State(state): State<AppState>, request: Request) -> Response {
@@ -94,13 +94,17 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
                 ))
                 .into_graphql_response();
             }
-            // A query that does not parse is left to the schema, which
-            // reports it.
-            if let Some(document) = state.parsed_queries.parse(&request.query) {
-                if !may_introspect && let Some(refused) = introspection_refusal(&document) {
-                    return refused;
+            match state.parsed_queries.prepare(&request.query).await {
+                Prepared::Document(document) => {
+                    if !may_introspect && let Some(refused) = introspection_refusal(&document) {
+                        return refused;
+                    }
+                    request.set_parsed_query(document);
                 }
-                request.set_parsed_query(document);
+                Prepared::Refused(error) => return error.into_graphql_response(),
+                Prepared::Unparsable(error) => {
+                    return code_request_errors(async_graphql::Response::from_errors(vec![error]));
+                }
             }
             request = request.data(authentication).data(prerendered);
             if let Some(client) = client {
@@ -182,11 +186,37 @@ fn client_address(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpNet]) 
     peer
 }
 
-/// async-graphql's own errors about the request (syntax, validation,
-/// depth and complexity limits, variables) carry no code and no path; they
-/// are the caller's to fix.
-fn code_request_errors(mut response: async_graphql::Response) -> async_graphql::Response {
+/// Most errors one answer carries; the rest are summed up in one more.
+/// Validation reports one error per offending selection, and nobody reads
+/// the thousandth.
+const MAX_ERRORS: usize = 20;
+
+/// Longest error message sent, in characters: async-graphql quotes the
+/// value it could not use, and a 10 MB variable must not come back as a
+/// 10 MB error.
+const MAX_MESSAGE_CHARS: usize = 300;
+
+/// Makes `response`'s errors fit to send: async-graphql's own errors about
+/// the request (syntax, validation, limits, variables) carry no code and
+/// no path, and are the caller's to fix; long messages are cut and a long
+/// list of errors is summed up.
+pub(super) fn code_request_errors(
+    mut response: async_graphql::Response,
+) -> async_graphql::Response {
+    let total = response.errors.len();
+    if total > MAX_ERRORS {
+        response.errors.truncate(MAX_ERRORS - 1);
+        let left_out = total - response.errors.len();
+        response.errors.push(async_graphql::ServerError::new(
+            format!("{left_out} more errors left out"),
+            None,
+        ));
+    }
     for error in &mut response.errors {
+        if let Some((cut, _)) = error.message.char_indices().nth(MAX_MESSAGE_CHARS) {
+            error.message.truncate(cut);
+            error.message.push('…');
+        }
         let coded = error
             .extensions
             .as_ref()

@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 
 use crate::app::AppState;
 use crate::auth::Authentication;
+use crate::graphql::{ParsedQueries, Prepared};
 
 /// Largest message a client may send: subscriptions are small, and the
 /// first message is read before the client is authenticated.
@@ -27,6 +28,9 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 /// Read and write buffers per socket; larger messages still pass, in more
 /// system calls.
 pub const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
+
+/// Refusals waiting to be sent before the client's next message is read.
+const REFUSALS_QUEUED: usize = 4;
 
 /// How long a client has to send `connection_init` (graphql-ws's default).
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -70,7 +74,7 @@ pub async fn serve_socket(socket: WebSocket, state: AppState, protocol: WebSocke
         }
     };
     let authentication = authenticate(&state, &payload);
-    if let Some(reason) = refusal(&authentication) {
+    if let Some(reason) = connection_refusal(&authentication) {
         tracing::debug!(%reason, "refusing a websocket connection");
         if protocol == WebSocketProtocols::SubscriptionsTransportWS {
             let error = json!({ "type": "connection_error", "payload": { "message": reason } });
@@ -81,6 +85,10 @@ pub async fn serve_socket(socket: WebSocket, state: AppState, protocol: WebSocke
     }
 
     let shutdown = state.shutdown.clone();
+    // Refusals of subscriptions whose query is not prepared, answered
+    // beside async-graphql's own messages.
+    let (refusals, mut refused) = tokio::sync::mpsc::channel::<String>(REFUSALS_QUEUED);
+    let queries = std::sync::Arc::clone(&state.parsed_queries);
     let input = futures::stream::once(async move { init.into_bytes() }).chain(
         incoming
             .take_until(shutdown.clone().cancelled_owned())
@@ -90,11 +98,23 @@ pub async fn serve_socket(socket: WebSocket, state: AppState, protocol: WebSocke
                     Ok(Message::Text(_) | Message::Binary(_) | Message::Ping(_) | Message::Pong(_))
                 ))
             })
-            .filter_map(|message| async move {
-                match message {
-                    Ok(Message::Text(text)) => Some(text.as_bytes().to_vec()),
-                    Ok(Message::Binary(bytes)) => Some(bytes.to_vec()),
-                    _ => None,
+            .filter_map(move |message| {
+                let queries = std::sync::Arc::clone(&queries);
+                let refusals = refusals.clone();
+                async move {
+                    let bytes = match message {
+                        Ok(Message::Text(text)) => text.as_bytes().to_vec(),
+                        Ok(Message::Binary(bytes)) => bytes.to_vec(),
+                        _ => return None,
+                    };
+                    match refusal(&queries, protocol, &bytes).await {
+                        Some(refusal) => {
+                            // Waiting here holds back reading the client.
+                            let _ = refusals.send(refusal).await;
+                            None
+                        }
+                        None => Some(bytes),
+                    }
                 }
             }),
     );
@@ -103,7 +123,14 @@ pub async fn serve_socket(socket: WebSocket, state: AppState, protocol: WebSocke
     let output = async_graphql::http::WebSocket::new(state.schema.clone(), input, protocol)
         .on_connection_init(move |_| async move { Ok(data) });
     let mut output = std::pin::pin!(output);
-    while let Some(message) = output.next().await {
+    loop {
+        let message = tokio::select! {
+            message = output.next() => match message {
+                Some(message) => message,
+                None => break,
+            },
+            Some(refusal) = refused.recv() => WsMessage::Text(refusal),
+        };
         match message {
             WsMessage::Text(text) => {
                 if sink.send(Message::Text(text.into())).await.is_err() {
@@ -136,7 +163,7 @@ fn authenticate(state: &AppState, payload: &Value) -> Authentication {
 }
 
 /// Why the connection is refused, if it is.
-fn refusal(authentication: &Authentication) -> Option<String> {
+fn connection_refusal(authentication: &Authentication) -> Option<String> {
     match authentication {
         Authentication::Anonymous => {
             Some("an admin token is required in the connection_init payload".to_owned())
@@ -146,6 +173,44 @@ fn refusal(authentication: &Authentication) -> Option<String> {
             .err()
             .map(|error| error.message().to_owned()),
     }
+}
+
+/// The answer refusing a `subscribe` (`start` in the legacy protocol)
+/// message whose query does not parse or is outside the shape limits, as
+/// HTTP requests are refused; `None` for any other message, which
+/// async-graphql handles.
+async fn refusal(
+    queries: &ParsedQueries,
+    protocol: WebSocketProtocols,
+    message: &[u8],
+) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Subscribe {
+        #[serde(rename = "type")]
+        kind: String,
+        id: String,
+        payload: Payload,
+    }
+    #[derive(serde::Deserialize)]
+    struct Payload {
+        query: String,
+    }
+    let subscribe: Subscribe = serde_json::from_slice(message).ok()?;
+    if !matches!(subscribe.kind.as_str(), "subscribe" | "start") {
+        return None;
+    }
+    let error = match queries.prepare(&subscribe.payload.query).await {
+        Prepared::Document(_) => return None,
+        Prepared::Refused(error) => error.into_graphql_response(),
+        Prepared::Unparsable(error) => async_graphql::Response::from_errors(vec![error]),
+    };
+    let errors = serde_json::to_value(super::graphql::code_request_errors(error).errors).ok()?;
+    let payload = match protocol {
+        WebSocketProtocols::GraphQLWS => errors,
+        // subscriptions-transport-ws sends one error object.
+        WebSocketProtocols::SubscriptionsTransportWS => errors.get(0).cloned()?,
+    };
+    Some(json!({ "id": subscribe.id, "type": "error", "payload": payload }).to_string())
 }
 
 async fn close(sink: &mut futures::stream::SplitSink<WebSocket, Message>, code: u16, reason: &str) {

@@ -277,7 +277,8 @@ impl LibraryService {
                     .map(|library| library.name.as_str())
                     .collect();
                 ServiceError::InvalidInput(format!(
-                    "unknown library {name:?}; known: {}",
+                    "unknown library {}; known: {}",
+                    crate::text::quote(name),
                     known.join(", ")
                 ))
             })

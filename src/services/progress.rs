@@ -133,6 +133,15 @@ impl MirrorState {
         }
     }
 
+    /// A torrent by its id or, for a hybrid listed under its v2 hash, its
+    /// v1 hash (looked for only when no torrent has `hash` as its id).
+    fn find(&self, hash: &InfoHash) -> Option<&Arc<Torrent>> {
+        self.view(hash).or_else(|| {
+            self.all()
+                .find(|torrent| torrent.infohash_v1 == Some(*hash))
+        })
+    }
+
     fn all(&self) -> impl Iterator<Item = &Arc<Torrent>> {
         self.synced
             .iter()
@@ -599,16 +608,29 @@ impl TorrentMirror {
         let mut torrents: Vec<Arc<Torrent>> = match hashes {
             Some(hashes) => hashes
                 .iter()
-                .collect::<HashSet<_>>()
-                .into_iter()
-                .filter_map(|hash| state.view(hash))
+                .filter_map(|hash| state.find(hash))
                 .filter(matches)
+                .map(|torrent| (torrent.hash, torrent))
+                .collect::<HashMap<_, _>>()
+                .into_values()
                 .cloned()
                 .collect(),
             None => state.all().filter(matches).cloned().collect(),
         };
         torrents.sort_by(|a, b| a.added_on.cmp(&b.added_on).then(a.hash.cmp(&b.hash)));
         Some(torrents)
+    }
+
+    /// The id of the torrent `hash` names (its id, or a hybrid's v1
+    /// hash), as last synced, fresh or not: a torrent's hashes never change.
+    pub fn id_of(&self, hash: InfoHash) -> Option<InfoHash> {
+        let state = self.state.read().expect("mirror lock");
+        state.find(&hash).map(|torrent| torrent.hash)
+    }
+
+    /// Whether the first full sync has completed.
+    pub fn is_filled(&self) -> bool {
+        self.status.borrow().filled
     }
 
     /// Every category, or `None` when the mirror is not fresh.

@@ -9,6 +9,8 @@
 
 use std::path::{Component, Path, PathBuf};
 
+use crate::text::quote;
+
 /// Makes `path` absolute-and-clean: no `.`, no `..`, no doubled slashes.
 /// Refuses relative paths, `..` above the root and control characters.
 pub fn normalize(path: &str) -> Result<PathBuf, String> {
@@ -16,7 +18,7 @@ pub fn normalize(path: &str) -> Result<PathBuf, String> {
         return Err("must not contain control characters".to_owned());
     }
     if !path.starts_with('/') {
-        return Err(format!("{path:?} is not an absolute path"));
+        return Err(format!("{} is not an absolute path", quote(path)));
     }
     let mut normalized = PathBuf::from("/");
     for component in Path::new(path).components() {
@@ -24,7 +26,7 @@ pub fn normalize(path: &str) -> Result<PathBuf, String> {
             Component::Normal(part) => normalized.push(part),
             Component::ParentDir => {
                 if !normalized.pop() {
-                    return Err(format!("{path:?} climbs above the root"));
+                    return Err(format!("{} climbs above the root", quote(path)));
                 }
             }
             Component::RootDir | Component::CurDir | Component::Prefix(_) => {}

@@ -293,7 +293,8 @@ impl SearchService {
                 .find(|provider| provider.name.eq_ignore_ascii_case(name.trim()))
                 .ok_or_else(|| {
                     ServiceError::InvalidInput(format!(
-                        "unknown search provider {name:?}; enabled: {}",
+                        "unknown search provider {}; enabled: {}",
+                        crate::text::quote(name),
                         self.provider_names().join(", ")
                     ))
                 })?;

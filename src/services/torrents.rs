@@ -22,7 +22,8 @@ use crate::clients::qbittorrent::{
     TorrentFilter,
 };
 use crate::clients::torrent_url::{Fetched, TorrentUrlClient};
-use crate::torrent::{InfoHash, MAX_TORRENT_FILE_BYTES, Magnet, TorrentFile};
+use crate::text::quote;
+use crate::torrent::{InfoHash, Magnet, TorrentFile, TorrentLimits};
 
 /// How long an added torrent may take to show up in `torrents/info`
 /// (measured: 10 to 100 ms; a busy qBittorrent can take seconds).
@@ -97,6 +98,8 @@ pub struct TorrentService {
     /// Whose download folders also count as allowed save roots.
     libraries: Option<Arc<LibraryService>>,
     indexer_keys: IndexerKeys,
+    /// What an uploaded or fetched `.torrent` may hold.
+    torrent_limits: TorrentLimits,
 }
 
 impl TorrentService {
@@ -111,13 +114,22 @@ impl TorrentService {
         Self {
             mirror: Arc::new(TorrentMirror::new(Arc::clone(&qbittorrent), sync)),
             qbittorrent,
-            urls: TorrentUrlClient::new(MAX_TORRENT_FILE_BYTES),
+            urls: TorrentUrlClient::new(TorrentLimits::default().max_bytes),
             configured_roots: allowed_save_roots,
             default_root: OnceCell::new(),
             trackers,
             libraries: None,
             indexer_keys: IndexerKeys::new(&[]),
+            torrent_limits: TorrentLimits::default(),
         }
+    }
+
+    /// Holds uploaded and fetched `.torrent` files to `limits` (the
+    /// defaults otherwise).
+    pub fn with_torrent_limits(mut self, limits: TorrentLimits) -> Self {
+        self.urls = self.urls.with_max_bytes(limits.max_bytes);
+        self.torrent_limits = limits;
+        self
     }
 
     /// Lets saves go into these libraries' folders too.
@@ -157,16 +169,20 @@ impl TorrentService {
         if let Some(torrents) = self.mirror.list(filter, category, hashes) {
             return Ok(torrents);
         }
-        let torrents = self.qbittorrent.torrents(filter, category, hashes).await?;
+        let asked = hashes.map(|hashes| self.with_listed_ids(hashes));
+        let torrents = self
+            .qbittorrent
+            .torrents(filter, category, asked.as_deref())
+            .await?;
         Ok(torrents.into_iter().map(Arc::new).collect())
     }
 
-    /// One torrent, or `None`.
+    /// One torrent, by its hash or (for a hybrid) its v1 hash, or `None`.
     pub async fn get(&self, hash: InfoHash) -> Result<Option<Arc<Torrent>>, ServiceError> {
         if let Some(mut found) = self.mirror.list(TorrentFilter::All, None, Some(&[hash])) {
             return Ok(found.pop());
         }
-        Ok(self.qbittorrent.torrent(hash).await?.map(Arc::new))
+        Ok(self.find(&[hash]).await?.map(Arc::new))
     }
 
     /// Every category.
@@ -179,8 +195,9 @@ impl TorrentService {
 
     /// The files of a torrent (empty until a magnet's metadata arrives).
     pub async fn files(&self, hash: InfoHash) -> Result<Vec<TorrentContent>, ServiceError> {
+        let id = self.mirror.id_of(hash).unwrap_or(hash);
         self.qbittorrent
-            .files(hash)
+            .files(id)
             .await
             .map_err(|error| not_found_as(error, hash))
     }
@@ -204,14 +221,15 @@ impl TorrentService {
         // Anything qBittorrent lists as added before this moment is not ours
         // to clean up if the add fails.
         let started = chrono::Utc::now().timestamp() - 1;
-        let hash = match &source {
-            AddSource::Magnets(magnets) => magnets[0].info_hash(),
-            AddSource::File(file) => file.info_hash(),
-        };
+        let ids = match &source {
+            AddSource::Magnets(magnets) => magnets[0].hashes(),
+            AddSource::File(file) => file.hashes(),
+        }
+        .ids();
 
-        if let Some(existing) = self.qbittorrent.torrent(hash).await? {
+        if let Some(existing) = self.find(&ids).await? {
             return Ok(AddOutcome {
-                hash,
+                hash: existing.hash,
                 duplicate: true,
                 torrent: existing,
             });
@@ -227,9 +245,9 @@ impl TorrentService {
         match self.qbittorrent.add(&add).await {
             Ok(()) => {}
             Err(QbittorrentError::Rejected(why)) => {
-                return match self.wait_until_listed(hash, RACED_ADD_TIMEOUT).await? {
+                return match self.wait_until_listed(&ids, RACED_ADD_TIMEOUT).await? {
                     Some(torrent) => Ok(AddOutcome {
-                        hash,
+                        hash: torrent.hash,
                         duplicate: true,
                         torrent,
                     }),
@@ -239,27 +257,27 @@ impl TorrentService {
             Err(error) => {
                 // The add may have landed before the connection failed;
                 // qBittorrent lists it a moment after accepting it.
-                self.remove_if_added_since(hash, started, RACED_ADD_TIMEOUT)
+                self.remove_if_added_since(&ids, started, RACED_ADD_TIMEOUT)
                     .await;
                 return Err(error.into());
             }
         }
 
-        match self.wait_until_listed(hash, LISTED_TIMEOUT).await? {
+        match self.wait_until_listed(&ids, LISTED_TIMEOUT).await? {
             Some(torrent) => {
-                tracing::info!(%hash, name = %torrent.name, "torrent added");
+                tracing::info!(hash = %torrent.hash, name = %torrent.name, "torrent added");
                 if !torrent.category.is_empty() {
                     self.mirror.record_category(&torrent.category);
                 }
                 self.mirror.record(&torrent);
                 Ok(AddOutcome {
-                    hash,
+                    hash: torrent.hash,
                     duplicate: false,
                     torrent,
                 })
             }
             None => {
-                self.remove_if_added_since(hash, started, Duration::ZERO)
+                self.remove_if_added_since(&ids, started, Duration::ZERO)
                     .await;
                 Err(ServiceError::NotListed(LISTED_TIMEOUT))
             }
@@ -269,24 +287,24 @@ impl TorrentService {
     /// Pauses (stops) a torrent and returns it once qBittorrent shows it
     /// paused, or as it is after [`STATE_CHANGE_TIMEOUT`].
     pub async fn pause(&self, hash: InfoHash) -> Result<Torrent, ServiceError> {
-        self.require(hash).await?;
-        self.qbittorrent.pause(&[hash]).await?;
-        self.wait_for(hash, |torrent| torrent.state().is_paused())
+        let id = self.require(hash).await?.hash;
+        self.qbittorrent.pause(&[id]).await?;
+        self.wait_for(id, |torrent| torrent.state().is_paused())
             .await
     }
 
     /// Resumes (starts) a torrent.
     pub async fn resume(&self, hash: InfoHash) -> Result<Torrent, ServiceError> {
-        self.require(hash).await?;
-        self.qbittorrent.resume(&[hash]).await?;
-        self.wait_for(hash, |torrent| !torrent.state().is_paused())
+        let id = self.require(hash).await?.hash;
+        self.qbittorrent.resume(&[id]).await?;
+        self.wait_for(id, |torrent| !torrent.state().is_paused())
             .await
     }
 
     /// Removes a torrent (and its data with `delete_files`) and waits until
     /// qBittorrent no longer lists it.
     pub async fn delete(&self, hash: InfoHash, delete_files: bool) -> Result<(), ServiceError> {
-        self.require(hash).await?;
+        let hash = self.require(hash).await?.hash;
         self.qbittorrent.delete(&[hash], delete_files).await?;
         let deadline = Instant::now() + STATE_CHANGE_TIMEOUT;
         let mut delay = FIRST_POLL_DELAY;
@@ -311,7 +329,7 @@ impl TorrentService {
         category: &str,
     ) -> Result<Torrent, ServiceError> {
         let category = clean_category(Some(category))?.unwrap_or_default();
-        self.require(hash).await?;
+        let hash = self.require(hash).await?.hash;
         if !category.is_empty() {
             let exists = self
                 .qbittorrent
@@ -352,14 +370,15 @@ impl TorrentService {
     async fn library_download_path(&self, name: &str) -> Result<PathBuf, ServiceError> {
         let Some(libraries) = &self.libraries else {
             return Err(ServiceError::InvalidInput(format!(
-                "unknown library {name:?}; none is configured"
+                "unknown library {}; none is configured",
+                quote(name)
             )));
         };
         let library = libraries.find(name).await?;
         library.download_path.ok_or_else(|| {
             ServiceError::InvalidInput(format!(
-                "library {:?} has no folder to download into",
-                library.name
+                "library {} has no folder to download into",
+                quote(&library.name)
             ))
         })
     }
@@ -404,7 +423,8 @@ impl TorrentService {
                 .collect::<Vec<_>>()
                 .join(", ");
             return Err(ServiceError::InvalidInput(format!(
-                "savePath {path:?} is outside the allowed save roots ({roots})"
+                "savePath {} is outside the allowed save roots ({roots})",
+                quote(path)
             )));
         }
         let checked = normalized.clone();
@@ -418,7 +438,8 @@ impl TorrentService {
         .unwrap_or(false);
         if !through_symlinks {
             return Err(ServiceError::InvalidInput(format!(
-                "savePath {path:?} leads out of the allowed save roots through a symbolic link"
+                "savePath {} leads out of the allowed save roots through a symbolic link",
+                quote(path)
             )));
         }
         Ok(normalized)
@@ -436,33 +457,75 @@ impl TorrentService {
                 let hash: InfoHash = text.parse()?;
                 AddSource::Magnets(vec![Magnet::from_info_hash(hash, name, &self.trackers)])
             }
-            TorrentSource::File(bytes) => AddSource::File(TorrentFile::parse(bytes)?),
+            TorrentSource::File(bytes) => {
+                AddSource::File(TorrentFile::parse(bytes, self.torrent_limits)?)
+            }
             TorrentSource::Url(url) => {
                 match self.urls.fetch(&self.indexer_keys.restore(&url)).await? {
                     Fetched::Magnet(magnet) => AddSource::Magnets(vec![Magnet::parse(&magnet)?]),
-                    Fetched::Body(bytes) => AddSource::File(TorrentFile::parse(bytes)?),
+                    Fetched::Body(bytes) => {
+                        AddSource::File(TorrentFile::parse(bytes, self.torrent_limits)?)
+                    }
                 }
             }
         })
     }
 
+    /// The torrent `hash` names (by its id, or its v1 hash), as
+    /// qBittorrent lists it now; its `hash` is the id to act on.
     async fn require(&self, hash: InfoHash) -> Result<Torrent, ServiceError> {
-        self.qbittorrent
-            .torrent(hash)
+        self.find(&[hash])
             .await?
             .ok_or(ServiceError::TorrentNotFound(hash))
     }
 
-    /// Polls with doubling delays until qBittorrent lists `hash`.
+    /// `hashes` and, for each that is a hybrid's v1 hash the mirror knows,
+    /// the id qBittorrent lists that torrent under (its `hashes` filter
+    /// matches ids only).
+    fn with_listed_ids(&self, hashes: &[InfoHash]) -> Vec<InfoHash> {
+        let mut ids = hashes.to_vec();
+        ids.extend(
+            hashes
+                .iter()
+                .filter_map(|hash| self.mirror.id_of(*hash).filter(|id| id != hash)),
+        );
+        ids
+    }
+
+    /// The torrent known by any of `ids` (its id, or its v1 hash), as
+    /// qBittorrent lists it now.
+    async fn find(&self, ids: &[InfoHash]) -> Result<Option<Torrent>, ServiceError> {
+        let known_by = |torrent: &Torrent| ids.iter().any(|id| torrent.is_known_by(*id));
+        let listed = self
+            .qbittorrent
+            .torrents(TorrentFilter::All, None, Some(&self.with_listed_ids(ids)))
+            .await?;
+        if let Some(torrent) = listed.into_iter().find(known_by) {
+            return Ok(Some(torrent));
+        }
+        if self.mirror.is_filled() {
+            return Ok(None);
+        }
+        // Before the first sync only a whole list tells whether one of
+        // `ids` is the v1 hash of a hybrid listed under its v2 hash.
+        let all = self
+            .qbittorrent
+            .torrents(TorrentFilter::All, None, None)
+            .await?;
+        Ok(all.into_iter().find(known_by))
+    }
+
+    /// Polls with doubling delays until qBittorrent lists the torrent
+    /// known by any of `ids`.
     async fn wait_until_listed(
         &self,
-        hash: InfoHash,
+        ids: &[InfoHash],
         timeout: Duration,
     ) -> Result<Option<Torrent>, ServiceError> {
         let deadline = Instant::now() + timeout;
         let mut delay = FIRST_POLL_DELAY;
         loop {
-            if let Some(torrent) = self.qbittorrent.torrent(hash).await? {
+            if let Some(torrent) = self.find(ids).await? {
                 return Ok(Some(torrent));
             }
             let now = Instant::now();
@@ -485,7 +548,11 @@ impl TorrentService {
         let deadline = Instant::now() + STATE_CHANGE_TIMEOUT;
         let mut delay = FIRST_POLL_DELAY;
         loop {
-            let torrent = self.require(hash).await?;
+            let torrent = self
+                .qbittorrent
+                .torrent(hash)
+                .await?
+                .ok_or(ServiceError::TorrentNotFound(hash))?;
             let now = Instant::now();
             if done(&torrent) || now >= deadline {
                 self.mirror.record(&torrent);
@@ -502,18 +569,15 @@ impl TorrentService {
     /// (Unix seconds) is removed, never with its files: someone else may
     /// have added the same torrent meanwhile, or its data may have been
     /// there before.
-    async fn remove_if_added_since(&self, hash: InfoHash, since: i64, wait: Duration) {
-        let ours = match self.wait_until_listed(hash, wait).await {
-            Ok(Some(torrent)) => torrent.added_on >= since,
-            Ok(None) => false,
+    async fn remove_if_added_since(&self, ids: &[InfoHash], since: i64, wait: Duration) {
+        let hash = match self.wait_until_listed(ids, wait).await {
+            Ok(Some(torrent)) if torrent.added_on >= since => torrent.hash,
+            Ok(_) => return,
             Err(error) => {
-                tracing::warn!(%hash, %error, "cannot check for a half-added torrent");
-                false
+                tracing::warn!(hash = %ids[0], %error, "cannot check for a half-added torrent");
+                return;
             }
         };
-        if !ours {
-            return;
-        }
         match self.qbittorrent.delete(&[hash], false).await {
             // A sync may have put it in the mirror meanwhile.
             Ok(()) => self.mirror.forget(hash),
@@ -545,18 +609,20 @@ fn clean_name(name: Option<&str>, field: &str) -> Result<Option<String>, Service
 }
 
 /// qBittorrent's rule: `/` separates subcategories, so no leading,
-/// trailing or doubled `/`, and no `\`.
+/// trailing or doubled `/`, and no `\`; and ours: no `.` or `..`
+/// subcategory, as a category's name is also a folder under the save path.
 fn clean_category(category: Option<&str>) -> Result<Option<String>, ServiceError> {
     let Some(category) = clean_name(category, "category")? else {
         return Ok(None);
     };
-    if category.starts_with('/')
-        || category.ends_with('/')
-        || category.contains("//")
-        || category.contains('\\')
+    if category.contains('\\')
+        || category
+            .split('/')
+            .any(|segment| matches!(segment, "" | "." | ".."))
     {
         return Err(ServiceError::InvalidInput(format!(
-            "category {category:?} is not valid: `/` separates subcategories, so it cannot start or end the name or appear twice in a row, and `\\` is not allowed"
+            "category {} is not valid: `/` separates subcategories, so it cannot start or end the name or appear twice in a row, no subcategory may be `.` or `..`, and `\\` is not allowed",
+            quote(&category)
         )));
     }
     Ok(Some(category))
@@ -573,7 +639,9 @@ mod tests {
             Some("movies/4k")
         );
         assert_eq!(clean_category(Some("  ")).unwrap(), None);
-        for bad in ["/movies", "movies/", "a//b", "a\\b", "a\nb"] {
+        for bad in [
+            "/movies", "movies/", "a//b", "a\\b", "a\nb", "../x", "a/../b", "a/.", "..", "a\u{7}",
+        ] {
             assert!(clean_category(Some(bad)).is_err(), "{bad:?}");
         }
     }

@@ -1,4 +1,5 @@
-//! The 20-byte BitTorrent info hash, qBittorrent's torrent identifier.
+//! Info hashes: the 20-byte one qBittorrent identifies a torrent by, the
+//! 32-byte BitTorrent v2 hash, and the pair a torrent may have.
 
 use std::fmt;
 use std::str::FromStr;
@@ -7,8 +8,9 @@ use data_encoding::{BASE32, HEXLOWER_PERMISSIVE};
 
 use super::Error;
 
-/// A torrent's v1 info hash (or, for a v2-only torrent, the truncated v2
-/// hash, which is what qBittorrent lists it under).
+/// A 20-byte info hash: a torrent's v1 hash (SHA-1), or a v2 hash
+/// truncated to 20 bytes, which is what qBittorrent lists a v2 or hybrid
+/// torrent under (see [`TorrentHashes::id`]).
 ///
 /// Parsed from 40 hexadecimal or 32 base32 characters, case-insensitively;
 /// always displayed as 40 lowercase hexadecimal characters, the form
@@ -19,14 +21,6 @@ pub struct InfoHash([u8; 20]);
 impl InfoHash {
     /// Wraps raw hash bytes.
     pub const fn from_bytes(bytes: [u8; 20]) -> Self {
-        Self(bytes)
-    }
-
-    /// The identifier qBittorrent (libtorrent) uses for a v2-only torrent:
-    /// the first 20 bytes of its SHA-256 info hash.
-    pub fn from_v2_truncated(v2: &[u8; 32]) -> Self {
-        let mut bytes = [0; 20];
-        bytes.copy_from_slice(&v2[..20]);
         Self(bytes)
     }
 
@@ -73,6 +67,115 @@ impl fmt::Display for InfoHash {
 impl fmt::Debug for InfoHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "InfoHash({self})")
+    }
+}
+
+/// A BitTorrent v2 info hash: the SHA-256 of the info dictionary (BEP 52).
+/// Displayed as 64 lowercase hexadecimal characters, as qBittorrent's
+/// `infohash_v2` field.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct InfoHashV2([u8; 32]);
+
+impl InfoHashV2 {
+    /// Wraps raw hash bytes.
+    pub const fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// The raw bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// The first 20 bytes, the form libtorrent and qBittorrent use as the
+    /// id of a torrent with a v2 hash.
+    pub fn truncated(&self) -> InfoHash {
+        let mut bytes = [0; 20];
+        bytes.copy_from_slice(&self.0[..20]);
+        InfoHash(bytes)
+    }
+}
+
+impl FromStr for InfoHashV2 {
+    type Err = Error;
+
+    /// 64 hexadecimal characters, case-insensitively.
+    fn from_str(text: &str) -> Result<Self, Error> {
+        let text = text.trim();
+        if text.chars().count() != 64 {
+            return Err(Error::WrongV2Length(text.chars().count()));
+        }
+        HEXLOWER_PERMISSIVE
+            .decode(text.as_bytes())
+            .ok()
+            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+            .map(Self)
+            .ok_or(Error::BadHex)
+    }
+}
+
+impl fmt::Display for InfoHashV2 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&HEXLOWER_PERMISSIVE.encode(&self.0))
+    }
+}
+
+impl fmt::Debug for InfoHashV2 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "InfoHashV2({self})")
+    }
+}
+
+/// The hashes of one torrent: v1, v2, or both (a hybrid torrent).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TorrentHashes {
+    v1: Option<InfoHash>,
+    v2: Option<InfoHashV2>,
+}
+
+impl TorrentHashes {
+    /// A v1-only torrent's hashes.
+    pub const fn v1_only(v1: InfoHash) -> Self {
+        Self {
+            v1: Some(v1),
+            v2: None,
+        }
+    }
+
+    /// The hashes of a torrent with these; `None` when it has neither.
+    pub fn new(v1: Option<InfoHash>, v2: Option<InfoHashV2>) -> Option<Self> {
+        (v1.is_some() || v2.is_some()).then_some(Self { v1, v2 })
+    }
+
+    /// The v1 (SHA-1) hash, for v1 and hybrid torrents.
+    pub fn v1(&self) -> Option<InfoHash> {
+        self.v1
+    }
+
+    /// The v2 (SHA-256) hash, for v2 and hybrid torrents.
+    pub fn v2(&self) -> Option<InfoHashV2> {
+        self.v2
+    }
+
+    /// The hash qBittorrent lists the torrent under (libtorrent's
+    /// `info_hash_t::get_best()`): the truncated v2 hash when there is
+    /// one, else the v1 hash.
+    pub fn id(&self) -> InfoHash {
+        match (self.v2, self.v1) {
+            (Some(v2), _) => v2.truncated(),
+            (None, Some(v1)) => v1,
+            (None, None) => unreachable!("TorrentHashes holds at least one hash"),
+        }
+    }
+
+    /// Every 20-byte hash the torrent may be known by: its id first, then
+    /// its v1 hash when that differs (a hybrid added by its v1 magnet, or
+    /// a qBittorrent built without v2 support, lists it under v1).
+    pub fn ids(&self) -> Vec<InfoHash> {
+        let id = self.id();
+        let mut ids = vec![id];
+        ids.extend(self.v1.filter(|v1| *v1 != id));
+        ids
     }
 }
 
@@ -141,6 +244,30 @@ mod tests {
         // length is right, the encoding is not.
         let padded = format!("{}=", "A".repeat(31));
         assert_eq!(padded.parse::<InfoHash>(), Err(Error::BadBase32));
+    }
+
+    #[test]
+    fn a_hybrid_is_listed_under_its_truncated_v2_hash_and_known_by_both() {
+        let v1: InfoHash = HEX.parse().unwrap();
+        let v2: InfoHashV2 = "e8cd98adb6a227ce3ad72a057b62f9ac305e55c84df33fbc871edd483c01b942"
+            .parse()
+            .unwrap();
+        let hybrid = TorrentHashes::new(Some(v1), Some(v2)).unwrap();
+        assert_eq!(
+            hybrid.id().to_string(),
+            "e8cd98adb6a227ce3ad72a057b62f9ac305e55c8"
+        );
+        assert_eq!(hybrid.ids(), [v2.truncated(), v1]);
+        assert_eq!(TorrentHashes::v1_only(v1).ids(), [v1]);
+        assert_eq!(
+            TorrentHashes::new(None, Some(v2)).unwrap().ids(),
+            [v2.truncated()]
+        );
+        assert!(TorrentHashes::new(None, None).is_none());
+        assert_eq!(
+            "ab".repeat(31).parse::<InfoHashV2>(),
+            Err(Error::WrongV2Length(62))
+        );
     }
 
     #[test]

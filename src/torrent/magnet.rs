@@ -2,10 +2,14 @@
 
 use std::fmt;
 
-use data_encoding::HEXLOWER_PERMISSIVE;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use super::{Error, InfoHash};
+use super::{Error, InfoHash, InfoHashV2, TorrentHashes};
+
+/// Longest display name (`dn`) accepted, in characters: it becomes the
+/// torrent's name in qBittorrent until the metadata arrives, and names are
+/// bounded at this length everywhere else.
+pub const MAX_DISPLAY_NAME_CHARS: usize = 255;
 
 /// Everything but RFC 3986's unreserved characters is percent-encoded, so a
 /// name or tracker URL can never smuggle another parameter into the link.
@@ -22,8 +26,7 @@ const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
 /// sent to qBittorrent is always one torrentql produced, never user input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Magnet {
-    info_hash: InfoHash,
-    v2_hash: Option<[u8; 32]>,
+    hashes: TorrentHashes,
     display_name: Option<String>,
     trackers: Vec<String>,
 }
@@ -32,8 +35,9 @@ impl Magnet {
     /// Parses a `magnet:?` URI.
     ///
     /// Accepts `xt=urn:btih:` with 40 hex or 32 base32 characters and
-    /// `xt=urn:btmh:` (BitTorrent v2, a SHA-256 multihash); a link with only
-    /// the v2 hash is identified by its truncated v2 hash, as qBittorrent does.
+    /// `xt=urn:btmh:` (BitTorrent v2, a SHA-256 multihash), or both; a link
+    /// with a v2 hash is identified by its truncated v2 hash, as qBittorrent
+    /// does (see [`TorrentHashes::id`]).
     pub fn parse(text: &str) -> Result<Self, Error> {
         let text = text.trim();
         let query = text
@@ -55,20 +59,21 @@ impl Magnet {
                         v2_hash = Some(parse_sha256_multihash(multihash)?);
                     }
                 }
-                "dn" if !value.trim().is_empty() => display_name = Some(value.into_owned()),
+                "dn" if !value.trim().is_empty() => {
+                    let length = value.chars().count();
+                    if length > MAX_DISPLAY_NAME_CHARS {
+                        return Err(Error::DisplayNameTooLong(length));
+                    }
+                    display_name = Some(value.into_owned());
+                }
                 "tr" if !value.trim().is_empty() => trackers.push(value.into_owned()),
                 _ => {}
             }
         }
 
-        let info_hash = match (v1_hash, &v2_hash) {
-            (Some(hash), _) => hash,
-            (None, Some(v2)) => InfoHash::from_v2_truncated(v2),
-            (None, None) => return Err(Error::NoInfoHash),
-        };
+        let hashes = TorrentHashes::new(v1_hash, v2_hash).ok_or(Error::NoInfoHash)?;
         Ok(Self {
-            info_hash,
-            v2_hash,
+            hashes,
             display_name,
             trackers,
         })
@@ -82,8 +87,7 @@ impl Magnet {
         trackers: &[String],
     ) -> Self {
         Self {
-            info_hash,
-            v2_hash: None,
+            hashes: TorrentHashes::v1_only(info_hash),
             display_name: display_name
                 .map(str::trim)
                 .filter(|name| !name.is_empty())
@@ -94,7 +98,12 @@ impl Magnet {
 
     /// The hash qBittorrent will list this torrent under.
     pub fn info_hash(&self) -> InfoHash {
-        self.info_hash
+        self.hashes.id()
+    }
+
+    /// The torrent's v1 and v2 hashes, as the link gives them.
+    pub fn hashes(&self) -> TorrentHashes {
+        self.hashes
     }
 
     /// The `dn` parameter, if any.
@@ -110,21 +119,13 @@ impl Magnet {
 
 impl fmt::Display for Magnet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.v2_hash {
-            Some(v2) if self.info_hash == InfoHash::from_v2_truncated(v2) => {}
-            _ => write!(f, "magnet:?xt=urn:btih:{}", self.info_hash)?,
+        let mut separator = "magnet:?";
+        if let Some(v1) = self.hashes.v1() {
+            write!(f, "{separator}xt=urn:btih:{v1}")?;
+            separator = "&";
         }
-        if let Some(v2) = &self.v2_hash {
-            let separator = if self.info_hash == InfoHash::from_v2_truncated(v2) {
-                "magnet:?"
-            } else {
-                "&"
-            };
-            write!(
-                f,
-                "{separator}xt=urn:btmh:1220{}",
-                HEXLOWER_PERMISSIVE.encode(v2)
-            )?;
+        if let Some(v2) = self.hashes.v2() {
+            write!(f, "{separator}xt=urn:btmh:1220{v2}")?;
         }
         if let Some(name) = &self.display_name {
             write!(f, "&dn={}", utf8_percent_encode(name, COMPONENT))?;
@@ -144,16 +145,9 @@ fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> 
 
 /// A v2 info hash in a magnet is a multihash: `12` (SHA-256), `20` (32
 /// bytes), then the digest in hex.
-fn parse_sha256_multihash(text: &str) -> Result<[u8; 32], Error> {
+fn parse_sha256_multihash(text: &str) -> Result<InfoHashV2, Error> {
     let digest = strip_prefix_ignore_case(text, "1220").ok_or(Error::BadMultihash)?;
-    if digest.len() != 64 {
-        return Err(Error::BadMultihash);
-    }
-    HEXLOWER_PERMISSIVE
-        .decode(digest.as_bytes())
-        .ok()
-        .and_then(|bytes| bytes.try_into().ok())
-        .ok_or(Error::BadMultihash)
+    digest.parse().map_err(|_| Error::BadMultihash)
 }
 
 #[cfg(test)]
@@ -197,12 +191,24 @@ mod tests {
     }
 
     #[test]
-    fn hybrid_magnet_keeps_both_hashes() {
+    fn hybrid_magnet_keeps_both_hashes_and_is_listed_under_the_v2_one() {
         let v2 = "b".repeat(64);
         let text = format!("magnet:?xt=urn:btih:{HEX}&xt=urn:btmh:1220{v2}");
         let magnet = Magnet::parse(&text).unwrap();
-        assert_eq!(magnet.info_hash(), hash());
+        assert_eq!(magnet.info_hash().to_string(), "b".repeat(40));
+        assert_eq!(magnet.hashes().v1(), Some(hash()));
         assert_eq!(magnet.to_string(), text);
+    }
+
+    #[test]
+    fn a_display_name_longer_than_a_name_is_refused() {
+        let long = "n".repeat(MAX_DISPLAY_NAME_CHARS + 1);
+        assert_eq!(
+            Magnet::parse(&format!("magnet:?xt=urn:btih:{HEX}&dn={long}")),
+            Err(Error::DisplayNameTooLong(MAX_DISPLAY_NAME_CHARS + 1))
+        );
+        let longest = "é".repeat(MAX_DISPLAY_NAME_CHARS);
+        assert!(Magnet::parse(&format!("magnet:?xt=urn:btih:{HEX}&dn={longest}")).is_ok());
     }
 
     #[test]

@@ -1,77 +1,106 @@
-//! `.torrent` files: size limit, bencode and info-dictionary checks, info hash.
+//! `.torrent` files: size and file-count limits, the info dictionary, and
+//! the info hashes, computed from the file's own bytes.
+//!
+//! Files are read as libtorrent reads them (see [`bencode`](super::bencode)):
+//! dictionary keys in any order and bytes after the root dictionary are
+//! accepted, as qBittorrent accepts them, and each hash is taken of the
+//! info dictionary exactly as sent: SHA-1 for a v1 torrent (it has
+//! `pieces`), SHA-256 for a v2 one (`meta version` 2 with a `file tree`),
+//! both for a hybrid.
 
-use lava_torrent::bencode::BencodeElem;
-use lava_torrent::torrent::v1::Torrent;
+use sha1::{Digest, Sha1};
+use sha2::Sha256;
 
-use super::{Error, InfoHash};
+use super::bencode::Value;
+use super::{Error, InfoHash, InfoHashV2, TorrentHashes};
 
-/// Largest `.torrent` accepted. Real ones are kilobytes; even a torrent of
-/// hundreds of thousands of files stays well under this.
+/// Largest `.torrent` accepted by default. Real ones are kilobytes; even a
+/// torrent of a hundred thousand files stays well under this.
 pub const MAX_TORRENT_FILE_BYTES: usize = 8 * 1024 * 1024;
 
-/// Deepest list/dictionary nesting accepted. Real files nest four or five
-/// levels; lava_torrent's parser recurses once per level, so an upload of
-/// millions of `l`s would otherwise overflow the stack.
-const MAX_NESTING: usize = 64;
+/// Most files a `.torrent` may list by default.
+pub const MAX_TORRENT_FILES: usize = 100_000;
+
+/// What a `.torrent` file may hold.
+#[derive(Debug, Clone, Copy)]
+pub struct TorrentLimits {
+    /// Largest file, in bytes.
+    pub max_bytes: usize,
+    /// Most files listed in it.
+    pub max_files: usize,
+}
+
+impl Default for TorrentLimits {
+    fn default() -> Self {
+        Self {
+            max_bytes: MAX_TORRENT_FILE_BYTES,
+            max_files: MAX_TORRENT_FILES,
+        }
+    }
+}
 
 /// A parsed, validated `.torrent` file and its raw bytes (what qBittorrent
 /// is sent, unchanged).
 #[derive(Clone)]
 pub struct TorrentFile {
     bytes: Vec<u8>,
-    info_hash: InfoHash,
+    hashes: TorrentHashes,
     name: String,
     total_size: i64,
+    files: usize,
     private: bool,
 }
 
 impl TorrentFile {
     /// Checks and hashes `.torrent` bytes.
-    pub fn parse(bytes: Vec<u8>) -> Result<Self, Error> {
-        if bytes.len() > MAX_TORRENT_FILE_BYTES {
+    pub fn parse(bytes: Vec<u8>, limits: TorrentLimits) -> Result<Self, Error> {
+        if bytes.len() > limits.max_bytes {
             return Err(Error::TooLarge {
                 size: bytes.len(),
-                limit: MAX_TORRENT_FILE_BYTES,
+                limit: limits.max_bytes,
             });
         }
-        check_structure(&bytes)?;
-        // lava_torrent folds "not bencode" and "no info" into one error
-        // kind; check the outer structure first so each gets its own message.
-        let root = BencodeElem::from_bytes(&bytes).map_err(|_| Error::NotBencode)?;
-        match root.as_slice() {
-            [] => return Err(Error::NotBencode),
-            [BencodeElem::Dictionary(dict)] if dict.contains_key("info") => {}
-            [BencodeElem::RawDictionary(dict)] if dict.contains_key(b"info".as_slice()) => {}
-            _ => return Err(Error::NoInfoDictionary),
+        let (root, _after) = Value::read_prefix(&bytes)?;
+        let mut infos = root
+            .dict()
+            .ok_or(Error::NoInfoDictionary)?
+            .filter(|(key, _)| *key == b"info")
+            .map(|(_, value)| value);
+        let info = infos.next().ok_or(Error::NoInfoDictionary)?;
+        // Readers disagree on which of two equal keys wins: the hash would
+        // depend on who reads the file.
+        if infos.next().is_some() {
+            return Err(malformed("the .torrent file has two info dictionaries"));
         }
-        let torrent = Torrent::read_from_bytes(&bytes)
-            .map_err(|error| Error::MalformedTorrent(error.to_string()))?;
-        // lava_torrent hashes its own re-encoding of the info dictionary;
-        // qBittorrent hashes the bytes as sent. They agree only when the
-        // bytes are already in the one canonical form, so anything else
-        // (duplicate keys, `i+5e`, a path component holding a `/`) would
-        // get a hash qBittorrent never lists the torrent under.
-        if torrent.construct_info().encode() != info_dictionary(&bytes)? {
-            return Err(Error::MalformedTorrent(
-                "the info dictionary is not canonical bencode".to_owned(),
-            ));
-        }
-        let info_hash = torrent
-            .info_hash()
-            .parse()
-            .map_err(|_| Error::MalformedTorrent("unexpected info hash".to_owned()))?;
+        let metadata = Metadata::read(info, limits.max_files)?;
+        let v1 = metadata
+            .v1
+            .then(|| InfoHash::from_bytes(Sha1::digest(info.raw()).into()));
+        let v2 = metadata
+            .v2
+            .then(|| InfoHashV2::from_bytes(Sha256::digest(info.raw()).into()));
+        let hashes = TorrentHashes::new(v1, v2).ok_or_else(|| {
+            malformed("the info dictionary has neither v1 pieces nor a v2 file tree")
+        })?;
         Ok(Self {
-            info_hash,
-            name: torrent.name.clone(),
-            total_size: torrent.length,
-            private: torrent.is_private(),
+            hashes,
+            name: metadata.name,
+            total_size: metadata.total_size,
+            files: metadata.files,
+            private: metadata.private,
             bytes,
         })
     }
 
-    /// The v1 info hash (SHA-1 of the bencoded info dictionary).
+    /// The hash qBittorrent lists the torrent under (see
+    /// [`TorrentHashes::id`]).
     pub fn info_hash(&self) -> InfoHash {
-        self.info_hash
+        self.hashes.id()
+    }
+
+    /// The v1 and v2 hashes, as the torrent has them.
+    pub fn hashes(&self) -> TorrentHashes {
+        self.hashes
     }
 
     /// The torrent's own name (`info.name`).
@@ -79,9 +108,14 @@ impl TorrentFile {
         &self.name
     }
 
-    /// Sum of the sizes of all files, in bytes.
+    /// Sum of the sizes of all files (padding files not counted), in bytes.
     pub fn total_size(&self) -> i64 {
         self.total_size
+    }
+
+    /// How many files it holds (padding files not counted).
+    pub fn file_count(&self) -> usize {
+        self.files
     }
 
     /// Whether the torrent is private (peers only from its trackers).
@@ -95,94 +129,157 @@ impl TorrentFile {
     }
 }
 
-/// Walks every top-level value without recursion, refusing what
-/// [`value_end`] refuses. Every value, not only the first: lava_torrent
-/// parses them all, recursively, so a deep list after a short first value
-/// would otherwise overflow the stack.
-fn check_structure(bytes: &[u8]) -> Result<(), Error> {
-    let mut at = 0;
-    while at < bytes.len() {
-        at = value_end(bytes, at)?;
-    }
-    Ok(())
+/// What the info dictionary says about the torrent.
+struct Metadata {
+    name: String,
+    total_size: i64,
+    files: usize,
+    private: bool,
+    /// It has v1 `pieces`.
+    v1: bool,
+    /// It is `meta version` 2 with a `file tree`.
+    v2: bool,
 }
 
-/// Where the bencoded value starting at `start` ends. Refuses nesting
-/// deeper than [`MAX_NESTING`], truncated values and anything that is not
-/// bencode.
-fn value_end(bytes: &[u8], start: usize) -> Result<usize, Error> {
-    let mut depth = 0usize;
-    let mut at = start;
-    loop {
-        match bytes.get(at).ok_or(Error::NotBencode)? {
-            b'l' | b'd' => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return Err(Error::MalformedTorrent(format!(
-                        "nested deeper than {MAX_NESTING} levels"
-                    )));
-                }
-                at += 1;
-            }
-            b'e' if depth > 0 => {
-                depth -= 1;
-                at += 1;
-            }
-            b'i' => {
-                let end = bytes[at..]
-                    .iter()
-                    .position(|&byte| byte == b'e')
-                    .ok_or(Error::NotBencode)?;
-                at += end + 1;
-            }
-            b'0'..=b'9' => {
-                let colon = bytes[at..]
-                    .iter()
-                    .position(|&byte| byte == b':')
-                    .ok_or(Error::NotBencode)?;
-                let length: usize = std::str::from_utf8(&bytes[at..at + colon])
-                    .ok()
-                    .and_then(|digits| digits.parse().ok())
-                    .ok_or(Error::NotBencode)?;
-                at = at
-                    .checked_add(colon + 1)
-                    .and_then(|start| start.checked_add(length))
-                    .filter(|&end| end <= bytes.len())
-                    .ok_or(Error::NotBencode)?;
-            }
-            _ => return Err(Error::NotBencode),
+impl Metadata {
+    fn read(info: Value<'_>, max_files: usize) -> Result<Self, Error> {
+        if info.dict().is_none() {
+            return Err(malformed("the info entry is not a dictionary"));
         }
-        if depth == 0 {
-            return Ok(at);
+        let name = info
+            .get("name")
+            .and_then(|name| name.as_str())
+            .filter(|name| !name.is_empty())
+            .ok_or_else(|| malformed("the info dictionary has no name"))?
+            .to_owned();
+        if info
+            .get("piece length")
+            .and_then(|length| length.as_int())
+            .is_none_or(|length| length <= 0)
+        {
+            return Err(malformed("the info dictionary has no piece length"));
         }
-    }
-}
-
-/// The raw bytes of the `info` value of a top-level dictionary that
-/// lava_torrent has already accepted.
-fn info_dictionary(bytes: &[u8]) -> Result<&[u8], Error> {
-    let mut info = None;
-    let mut at = 1;
-    while bytes.get(at).is_some_and(|&byte| byte != b'e') {
-        let key_end = value_end(bytes, at)?;
-        let end = value_end(bytes, key_end)?;
-        // lava_torrent keeps the last of two equal keys, libtorrent the
-        // first: with two, the hash would depend on who reads the file.
-        if &bytes[at..key_end] == b"4:info" && info.replace(key_end..end).is_some() {
-            return Err(Error::MalformedTorrent(
-                "the .torrent file has two info dictionaries".to_owned(),
+        let pieces = info.get("pieces").and_then(|pieces| pieces.as_bytes());
+        if pieces.is_some_and(|pieces| pieces.is_empty() || pieces.len() % 20 != 0) {
+            return Err(malformed(
+                "the pieces are not a whole number of SHA-1 hashes",
             ));
         }
-        at = end;
+        let file_tree = info.get("file tree");
+        let v2 = info
+            .get("meta version")
+            .and_then(|version| version.as_int())
+            == Some(2)
+            && file_tree.is_some();
+        let mut sizes = Sizes::new(max_files);
+        match (pieces.is_some(), file_tree) {
+            (true, _) => sizes.add_v1(info)?,
+            (false, Some(tree)) if v2 => sizes.add_v2_tree(tree)?,
+            _ => {}
+        }
+        Ok(Self {
+            name,
+            total_size: sizes.total,
+            files: sizes.files,
+            private: info.get("private").and_then(|private| private.as_int()) == Some(1),
+            v1: pieces.is_some(),
+            v2,
+        })
     }
-    info.map(|range| &bytes[range])
-        .ok_or(Error::NoInfoDictionary)
+}
+
+/// Files counted and summed, within the file limit.
+struct Sizes {
+    files: usize,
+    total: i64,
+    max_files: usize,
+}
+
+impl Sizes {
+    fn new(max_files: usize) -> Self {
+        Self {
+            files: 0,
+            total: 0,
+            max_files,
+        }
+    }
+
+    fn add(&mut self, length: Option<i64>) -> Result<(), Error> {
+        let length = length
+            .filter(|length| *length >= 0)
+            .ok_or_else(|| malformed("a file has no valid length"))?;
+        self.files += 1;
+        if self.files > self.max_files {
+            return Err(Error::TooManyFiles {
+                limit: self.max_files,
+            });
+        }
+        self.total = self
+            .total
+            .checked_add(length)
+            .ok_or_else(|| malformed("the files add up to more bytes than can be counted"))?;
+        Ok(())
+    }
+
+    /// A v1 `length`, or a `files` list whose padding files (`attr`
+    /// holding `p`, BEP 47) do not count.
+    fn add_v1(&mut self, info: Value<'_>) -> Result<(), Error> {
+        let Some(files) = info.get("files") else {
+            return self.add(info.get("length").and_then(|length| length.as_int()));
+        };
+        let files = files
+            .list()
+            .ok_or_else(|| malformed("the files entry is not a list"))?;
+        for file in files {
+            let is_padding = file
+                .get("attr")
+                .and_then(|attr| attr.as_bytes())
+                .is_some_and(|attr| attr.contains(&b'p'));
+            if file.get("path").and_then(|path| path.list()).is_none() {
+                return Err(malformed("a file has no path"));
+            }
+            if !is_padding {
+                self.add(file.get("length").and_then(|length| length.as_int()))?;
+            }
+        }
+        if self.files == 0 {
+            return Err(malformed("the files list is empty"));
+        }
+        Ok(())
+    }
+
+    /// A v2 `file tree`: folders are dictionaries by name, and a file is
+    /// the entry under the empty key, holding its `length`. Walked with an
+    /// explicit stack; its depth is bounded by the bencode reader.
+    fn add_v2_tree(&mut self, tree: Value<'_>) -> Result<(), Error> {
+        let mut folders = vec![tree];
+        while let Some(folder) = folders.pop() {
+            let entries = folder
+                .dict()
+                .ok_or_else(|| malformed("the file tree holds something that is not a folder"))?;
+            for (name, entry) in entries {
+                if name.is_empty() {
+                    self.add(entry.get("length").and_then(|length| length.as_int()))?;
+                } else {
+                    folders.push(entry);
+                }
+            }
+        }
+        if self.files == 0 {
+            return Err(malformed("the file tree is empty"));
+        }
+        Ok(())
+    }
+}
+
+fn malformed(why: &str) -> Error {
+    Error::MalformedTorrent(why.to_owned())
 }
 
 impl std::fmt::Debug for TorrentFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TorrentFile")
-            .field("info_hash", &self.info_hash)
+            .field("hashes", &self.hashes)
             .field("name", &self.name)
             .field("bytes", &self.bytes.len())
             .finish()
@@ -192,6 +289,10 @@ impl std::fmt::Debug for TorrentFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse(bytes: Vec<u8>) -> Result<TorrentFile, Error> {
+        TorrentFile::parse(bytes, TorrentLimits::default())
+    }
 
     /// A minimal single-file torrent, bencoded by hand so the expected hash
     /// can be checked independently of lava_torrent.
@@ -209,7 +310,7 @@ mod tests {
     #[test]
     fn parses_name_size_and_hash() {
         let (bytes, expected_hash) = sample();
-        let torrent = TorrentFile::parse(bytes).unwrap();
+        let torrent = parse(bytes).unwrap();
         assert_eq!(torrent.info_hash().to_string(), expected_hash);
         assert_eq!(torrent.name(), "hello");
         assert_eq!(torrent.total_size(), 5);
@@ -219,23 +320,20 @@ mod tests {
     #[test]
     fn rejects_bytes_that_are_not_bencode() {
         assert_eq!(
-            TorrentFile::parse(b"<html>not a torrent</html>".to_vec()).unwrap_err(),
+            parse(b"<html>not a torrent</html>".to_vec()).unwrap_err(),
             Error::NotBencode
         );
-        assert_eq!(
-            TorrentFile::parse(Vec::new()).unwrap_err(),
-            Error::NotBencode
-        );
+        assert_eq!(parse(Vec::new()).unwrap_err(), Error::NotBencode);
     }
 
     #[test]
     fn rejects_bencode_without_an_info_dictionary() {
         assert_eq!(
-            TorrentFile::parse(b"d8:announce3:abce".to_vec()).unwrap_err(),
+            parse(b"d8:announce3:abce".to_vec()).unwrap_err(),
             Error::NoInfoDictionary
         );
         assert_eq!(
-            TorrentFile::parse(b"li1ei2ee".to_vec()).unwrap_err(),
+            parse(b"li1ei2ee".to_vec()).unwrap_err(),
             Error::NoInfoDictionary
         );
     }
@@ -243,7 +341,7 @@ mod tests {
     #[test]
     fn rejects_an_info_dictionary_missing_required_keys() {
         assert!(matches!(
-            TorrentFile::parse(b"d4:infod4:name1:xee".to_vec()).unwrap_err(),
+            parse(b"d4:infod4:name1:xee".to_vec()).unwrap_err(),
             Error::MalformedTorrent(_)
         ));
     }
@@ -252,26 +350,23 @@ mod tests {
     fn deep_nesting_is_refused_without_overflowing_the_stack() {
         let bomb = vec![b'l'; MAX_TORRENT_FILE_BYTES];
         assert!(matches!(
-            TorrentFile::parse(bomb).unwrap_err(),
+            parse(bomb).unwrap_err(),
             Error::MalformedTorrent(_)
         ));
         let mut nested = b"d4:info".to_vec();
         nested.extend(std::iter::repeat_n(b'l', 100));
         nested.extend(std::iter::repeat_n(b'e', 101));
         assert!(matches!(
-            TorrentFile::parse(nested).unwrap_err(),
+            parse(nested).unwrap_err(),
             Error::MalformedTorrent(_)
         ));
     }
 
     #[test]
-    fn a_deep_list_after_a_short_first_value_is_refused_without_overflowing_the_stack() {
+    fn bytes_after_the_root_value_are_never_parsed() {
         let mut bomb = b"0:".to_vec();
         bomb.resize(MAX_TORRENT_FILE_BYTES, b'l');
-        assert!(matches!(
-            TorrentFile::parse(bomb).unwrap_err(),
-            Error::MalformedTorrent(_)
-        ));
+        assert_eq!(parse(bomb).unwrap_err(), Error::NoInfoDictionary);
     }
 
     /// A torrent whose info dictionary holds `keys` (sorted, before
@@ -286,23 +381,114 @@ mod tests {
     }
 
     #[test]
-    fn a_path_component_holding_a_slash_is_refused_not_given_another_hash() {
-        let clean = with_info(b"5:filesld6:lengthi5e4:pathl1:aeee4:name1:x");
-        assert!(TorrentFile::parse(clean).is_ok());
-        // lava_torrent would hash it as the two components `a` and `b`.
+    fn a_path_component_holding_a_slash_gets_the_hash_of_its_bytes() {
+        // libtorrent sanitises such a path; the hash is of the bytes as sent.
         let bytes = with_info(b"5:filesld6:lengthi5e4:pathl3:a/beee4:name1:x");
-        assert!(matches!(
-            TorrentFile::parse(bytes).unwrap_err(),
-            Error::MalformedTorrent(_)
+        let info = &bytes[b"d4:info".len()..bytes.len() - 1];
+        let torrent = parse(bytes.clone()).unwrap();
+        assert_eq!(
+            torrent.info_hash(),
+            InfoHash::from_bytes(Sha1::digest(info).into())
+        );
+    }
+
+    #[test]
+    fn unsorted_keys_and_trailing_bytes_are_read_as_qbittorrent_reads_them() {
+        let (sorted, hash) = sample();
+        let mut unsorted = b"d4:infod4:name5:hello6:lengthi5e6:pieces20:".to_vec();
+        unsorted.extend_from_slice(&[0xff; 20]);
+        unsorted.extend_from_slice(b"12:piece lengthi16384ee8:announce21:http://t.example/annoe");
+        let info = &unsorted
+            [b"d4:info".len()..unsorted.len() - b"8:announce21:http://t.example/annoe".len()];
+        let torrent = parse(unsorted.clone()).unwrap();
+        assert_eq!(torrent.name(), "hello");
+        assert_eq!(torrent.total_size(), 5);
+        assert_eq!(
+            torrent.info_hash(),
+            InfoHash::from_bytes(Sha1::digest(info).into())
+        );
+        let mut trailing = sorted;
+        trailing.extend_from_slice(b"\r\n\0 garbage after the root dictionary");
+        let torrent = parse(trailing.clone()).unwrap();
+        assert_eq!(torrent.info_hash().to_string(), hash);
+        assert_eq!(torrent.bytes(), trailing, "sent to qBittorrent unchanged");
+    }
+
+    #[test]
+    fn a_hybrid_torrent_has_both_hashes_and_is_listed_under_the_v2_one() {
+        let bytes = include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/upstream/torrents/hybrid-v1v2.torrent"
         ));
+        let torrent = parse(bytes.to_vec()).unwrap();
+        let hashes = torrent.hashes();
+        assert_eq!(
+            hashes.v1().unwrap().to_string(),
+            "c1157a50200a9c72d8c345cefcce654579c03fb4"
+        );
+        assert_eq!(
+            hashes.v2().unwrap().to_string(),
+            "e8cd98adb6a227ce3ad72a057b62f9ac305e55c84df33fbc871edd483c01b942"
+        );
+        assert_eq!(
+            torrent.info_hash().to_string(),
+            "e8cd98adb6a227ce3ad72a057b62f9ac305e55c8"
+        );
+        assert_eq!(torrent.total_size(), 100_000);
+        assert_eq!(torrent.file_count(), 1);
+    }
+
+    /// A v2-only info dictionary with `files` (name, length) in a file tree.
+    fn v2_only(files: &[(&str, i64)]) -> Vec<u8> {
+        let mut tree = b"d".to_vec();
+        for (name, length) in files {
+            tree.extend_from_slice(
+                format!("{}:{name}d0:d6:lengthi{length}eee", name.len()).as_bytes(),
+            );
+        }
+        tree.push(b'e');
+        let mut info = b"d9:file tree".to_vec();
+        info.extend_from_slice(&tree);
+        info.extend_from_slice(b"12:meta versioni2e4:name2:v212:piece lengthi16384ee");
+        let mut bytes = b"d4:info".to_vec();
+        bytes.extend_from_slice(&info);
+        bytes.push(b'e');
+        bytes
+    }
+
+    #[test]
+    fn a_v2_only_torrent_is_identified_by_its_truncated_sha256() {
+        let bytes = v2_only(&[("a", 3), ("b", 4)]);
+        let info = &bytes[b"d4:info".len()..bytes.len() - 1];
+        let torrent = parse(bytes.clone()).unwrap();
+        let v2 = InfoHashV2::from_bytes(Sha256::digest(info).into());
+        assert_eq!(torrent.hashes().v2(), Some(v2));
+        assert_eq!(torrent.hashes().v1(), None);
+        assert_eq!(torrent.info_hash(), v2.truncated());
+        assert_eq!((torrent.total_size(), torrent.file_count()), (7, 2));
+    }
+
+    #[test]
+    fn more_files_than_the_limit_are_refused() {
+        let names: Vec<String> = (0..11).map(|index| format!("f{index:02}")).collect();
+        let files: Vec<(&str, i64)> = names.iter().map(|name| (name.as_str(), 1)).collect();
+        let limits = TorrentLimits {
+            max_files: 10,
+            ..TorrentLimits::default()
+        };
+        assert_eq!(
+            TorrentFile::parse(v2_only(&files), limits).unwrap_err(),
+            Error::TooManyFiles { limit: 10 }
+        );
+        assert!(TorrentFile::parse(v2_only(&files[..10]), limits).is_ok());
     }
 
     #[test]
     fn a_non_canonical_integer_in_the_info_dictionary_is_refused() {
-        assert!(TorrentFile::parse(with_info(b"6:lengthi5e4:name1:x")).is_ok());
+        assert!(parse(with_info(b"6:lengthi5e4:name1:x")).is_ok());
         let bytes = with_info(b"6:lengthi+5e4:name1:x");
         assert!(matches!(
-            TorrentFile::parse(bytes).unwrap_err(),
+            parse(bytes).unwrap_err(),
             Error::MalformedTorrent(_)
         ));
     }
@@ -317,14 +503,14 @@ mod tests {
         twice.extend_from_slice(info);
         twice.push(b'e');
         assert!(matches!(
-            TorrentFile::parse(twice).unwrap_err(),
+            parse(twice).unwrap_err(),
             Error::MalformedTorrent(_)
         ));
     }
 
     #[test]
     fn rejects_oversized_input_before_parsing() {
-        let error = TorrentFile::parse(vec![b'd'; MAX_TORRENT_FILE_BYTES + 1]).unwrap_err();
+        let error = parse(vec![b'd'; MAX_TORRENT_FILE_BYTES + 1]).unwrap_err();
         assert!(matches!(error, Error::TooLarge { .. }));
     }
 }

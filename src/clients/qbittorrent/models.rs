@@ -6,7 +6,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::torrent::InfoHash;
+use crate::torrent::{InfoHash, InfoHashV2};
 
 /// qBittorrent reports an unknown ETA as 8,640,000 seconds (100 days).
 const ETA_UNKNOWN: i64 = 8_640_000;
@@ -24,6 +24,22 @@ pub struct Torrent {
         serialize_with = "serialize_info_hash"
     )]
     pub hash: InfoHash,
+    /// The v1 hash, for v1 and hybrid torrents (qBittorrent 4.4+; empty
+    /// before, and for v2-only torrents). A hybrid is listed under its
+    /// truncated v2 hash, so this is how its v1 hash finds it.
+    #[serde(
+        default,
+        deserialize_with = "deserialize_optional_hash",
+        serialize_with = "serialize_optional_hash"
+    )]
+    pub infohash_v1: Option<InfoHash>,
+    /// The v2 hash, for v2 and hybrid torrents (qBittorrent 4.4+).
+    #[serde(
+        default,
+        deserialize_with = "deserialize_optional_hash",
+        serialize_with = "serialize_optional_hash"
+    )]
+    pub infohash_v2: Option<InfoHashV2>,
     #[serde(default)]
     pub name: String,
     /// Bytes selected for download.
@@ -101,6 +117,11 @@ impl Torrent {
         (0..ETA_UNKNOWN).contains(&self.eta).then_some(self.eta)
     }
 
+    /// Whether `hash` names this torrent: its id, or its v1 hash.
+    pub fn is_known_by(&self, hash: InfoHash) -> bool {
+        self.hash == hash || self.infohash_v1 == Some(hash)
+    }
+
     /// The tags, split and trimmed.
     pub fn tags(&self) -> Vec<String> {
         self.tags
@@ -129,6 +150,27 @@ fn timestamp(seconds: i64) -> Option<DateTime<Utc>> {
 
 fn serialize_info_hash<S: Serializer>(hash: &InfoHash, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.collect_str(hash)
+}
+
+/// An `infohash_v1`/`infohash_v2`: empty (or unreadable) is none.
+fn deserialize_optional_hash<'de, D, H>(deserializer: D) -> Result<Option<H>, D::Error>
+where
+    D: Deserializer<'de>,
+    H: std::str::FromStr,
+{
+    let text = String::deserialize(deserializer)?;
+    Ok(text.parse().ok())
+}
+
+fn serialize_optional_hash<S, H>(hash: &Option<H>, serializer: S) -> Result<S::Ok, S::Error>
+where
+    S: Serializer,
+    H: fmt::Display,
+{
+    match hash {
+        Some(hash) => serializer.collect_str(hash),
+        None => serializer.serialize_str(""),
+    }
 }
 
 fn deserialize_info_hash<'de, D: Deserializer<'de>>(deserializer: D) -> Result<InfoHash, D::Error> {
