@@ -19,10 +19,11 @@ use tracing::Level;
 
 use crate::auth::{Authenticator, SecretSource};
 use crate::clients::jellyfin::{ClientIdentity, JellyfinClient};
-use crate::clients::qbittorrent::{Credentials, QbittorrentClient};
+use crate::clients::qbittorrent::{Credentials, LoginRetry, QbittorrentClient};
 use crate::config::{Config, LimitsConfig, PlaygroundConfig};
 use crate::graphql::{self, ParsedQueries, Services, TorrentqlSchema};
 use crate::http;
+use crate::http::connections::ConnectionLimits;
 use crate::managed::ManagedQbittorrent;
 use crate::services::TorrentService;
 use crate::services::indexer_keys::IndexerKeys;
@@ -57,6 +58,8 @@ pub struct AppState {
     /// Open websocket connections, so shutdown can wait for their close
     /// frames to go out.
     pub connections: TaskTracker,
+    /// How many connections may be open, and how long they may idle.
+    pub connection_limits: ConnectionLimits,
 }
 
 impl AppState {
@@ -137,6 +140,10 @@ impl AppState {
             playground_page: Arc::new(http::render_playground(&config.playground)),
             shutdown: CancellationToken::new(),
             connections: TaskTracker::new(),
+            connection_limits: ConnectionLimits {
+                max_connections: config.server.max_connections,
+                header_timeout: config.server.header_timeout,
+            },
         })
     }
 }
@@ -187,17 +194,17 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let token = state.shutdown.clone();
+    let stop = state.shutdown.clone();
     let connections = state.connections.clone();
-    let served = axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        shutdown.await;
-        token.cancel();
-    })
-    .await;
+    let limits = state.connection_limits;
+    tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            shutdown.await;
+            stop.cancel();
+        }
+    });
+    http::connections::serve(listener, router(state), limits, stop).await;
     connections.close();
     if tokio::time::timeout(WEBSOCKET_CLOSE_TIMEOUT, connections.wait())
         .await
@@ -205,8 +212,11 @@ pub async fn serve(
     {
         tracing::warn!("some websockets did not close in time");
     }
-    served
+    Ok(())
 }
+
+/// How soon a managed qBittorrent is asked again after refusing a login.
+const MANAGED_LOGIN_RETRY: Duration = Duration::from_secs(60);
 
 /// A started backend: the state to serve, and the qbittorrent-nox we run
 /// ourselves when no `qbittorrent.url` is configured.
@@ -247,8 +257,21 @@ impl Backend {
                 (managed.url().clone(), managed.credentials(), Some(managed))
             }
         };
+        let login_retry = match managed {
+            // torrentql writes its password: a refusal can only be a
+            // moment before qBittorrent has read its profile.
+            Some(_) => LoginRetry {
+                after_refusal: Some(MANAGED_LOGIN_RETRY),
+                after_ban: MANAGED_LOGIN_RETRY,
+            },
+            None => LoginRetry {
+                after_refusal: None,
+                after_ban: qbittorrent.login_retry_after_ban,
+            },
+        };
         let client = QbittorrentClient::new(&url, credentials, qbittorrent.timeout)
-            .context("cannot build the qBittorrent client")?;
+            .context("cannot build the qBittorrent client")?
+            .with_login_retry(login_retry);
         let state = AppState::new(config, Arc::new(client), auth)?;
         let mirror = Arc::clone(state.torrents.mirror());
         tokio::spawn(Arc::clone(&mirror).run(state.shutdown.clone()));

@@ -204,6 +204,12 @@ pub struct ServerConfig {
     /// Reverse proxies (addresses or networks) whose `X-Forwarded-For` is
     /// believed: the log-in limiter then counts the client behind them.
     pub trusted_proxies: Vec<IpNet>,
+    /// Most connections open at once, websockets included.
+    pub max_connections: usize,
+    /// How long a client may take to send a request's headers, and how
+    /// long an idle keep-alive connection stays open.
+    #[serde(with = "humantime_serde")]
+    pub header_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -219,6 +225,11 @@ pub struct QbittorrentConfig {
     /// Bound on every call to qBittorrent.
     #[serde(with = "humantime_serde")]
     pub timeout: Duration,
+    /// After qBittorrent answers that torrentql's address is banned, how
+    /// long before torrentql tries to log in again. Refused credentials are
+    /// never tried again by themselves.
+    #[serde(with = "humantime_serde")]
+    pub login_retry_after_ban: Duration,
     /// Save paths must lie under one of these; empty means qBittorrent's
     /// own default save path.
     pub allowed_save_roots: Vec<PathBuf>,
@@ -744,6 +755,9 @@ struct RawServer {
     data_dir: Option<String>,
     cors_origins: Vec<String>,
     trusted_proxies: Vec<String>,
+    max_connections: usize,
+    #[serde(deserialize_with = "lenient::string")]
+    header_timeout: String,
 }
 
 impl Default for RawServer {
@@ -753,6 +767,8 @@ impl Default for RawServer {
             data_dir: None,
             cors_origins: Vec::new(),
             trusted_proxies: Vec::new(),
+            max_connections: 1024,
+            header_timeout: "30s".to_owned(),
         }
     }
 }
@@ -770,6 +786,8 @@ struct RawQbittorrent {
     api_key: Option<SecretString>,
     #[serde(deserialize_with = "lenient::string")]
     timeout: String,
+    #[serde(deserialize_with = "lenient::string")]
+    login_retry_after_ban: String,
     allowed_save_roots: Vec<String>,
     trackers: Vec<String>,
     managed: RawManaged,
@@ -783,6 +801,7 @@ impl Default for RawQbittorrent {
             password: None,
             api_key: None,
             timeout: "10s".to_owned(),
+            login_retry_after_ban: "1h".to_owned(),
             allowed_save_roots: Vec::new(),
             trackers: Vec::new(),
             managed: RawManaged::default(),
@@ -856,6 +875,13 @@ impl RawConfig {
                 )
             })
             .collect();
+        if server.max_connections == 0 {
+            problems.add("server.max_connections", "must be at least 1");
+        }
+        let header_timeout = problems.check(
+            "server.header_timeout",
+            parse_timeout(&server.header_timeout),
+        );
         let data_dir = match server.data_dir.as_deref().map(str::trim) {
             Some("") => {
                 problems.add("server.data_dir", "must not be empty");
@@ -895,6 +921,13 @@ impl RawConfig {
             problems.add("qbittorrent.username", "must not be empty");
         }
         let timeout = problems.check("qbittorrent.timeout", parse_timeout(&qbittorrent.timeout));
+        let login_retry_after_ban = problems.check(
+            "qbittorrent.login_retry_after_ban",
+            parse_duration(
+                &qbittorrent.login_retry_after_ban,
+                Duration::from_secs(7 * 86_400),
+            ),
+        );
         let allowed_save_roots = qbittorrent
             .allowed_save_roots
             .iter()
@@ -930,12 +963,24 @@ impl RawConfig {
         let path_mappings = validate_path_mappings(self.path_mappings, &mut problems);
 
         match (
-            listen, data_dir, timeout, auth, limits, playground, sync, search, jellyfin,
+            listen,
+            data_dir,
+            header_timeout,
+            timeout,
+            login_retry_after_ban,
+            auth,
+            limits,
+            playground,
+            sync,
+            search,
+            jellyfin,
         ) {
             (
                 Some(listen),
                 Some(data_dir),
+                Some(header_timeout),
                 Some(timeout),
+                Some(login_retry_after_ban),
                 Some(auth),
                 Some(limits),
                 Some(playground),
@@ -948,6 +993,8 @@ impl RawConfig {
                     data_dir,
                     cors_origins,
                     trusted_proxies,
+                    max_connections: server.max_connections,
+                    header_timeout,
                 },
                 qbittorrent: QbittorrentConfig {
                     url,
@@ -955,6 +1002,7 @@ impl RawConfig {
                     password: qbittorrent.password,
                     api_key: qbittorrent.api_key,
                     timeout,
+                    login_retry_after_ban,
                     allowed_save_roots,
                     trackers: qbittorrent.trackers,
                     managed: ManagedConfig {

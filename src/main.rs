@@ -91,6 +91,17 @@ fn main() -> ExitCode {
         Command::Serve => {
             torrentql::memory::tune_allocator();
             init_tracing();
+            let open_files = torrentql::http::connections::raise_open_file_limit();
+            if let Some(limit) = open_files
+                && usize::try_from(limit)
+                    .is_ok_and(|limit| limit < config.server.max_connections + 64)
+            {
+                tracing::warn!(
+                    limit,
+                    max_connections = config.server.max_connections,
+                    "the open-file limit is below server.max_connections; connections past it wait"
+                );
+            }
             let runtime = match tokio::runtime::Runtime::new() {
                 Ok(runtime) => runtime,
                 Err(error) => {

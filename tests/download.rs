@@ -65,6 +65,7 @@ async fn a_watched_download_reports_rising_progress_and_one_completion() {
     let seeder = Qbittorrent::start(Options::default()).await;
     let leecher = Qbittorrent::start(Options {
         download_limit_kib: Some(DOWNLOAD_LIMIT_KIB),
+        ..Options::default()
     })
     .await;
     let made = seed(&seeder, "payload.bin", PAYLOAD_BYTES).await;
@@ -173,6 +174,7 @@ async fn completed_downloads_are_reported_to_jellyfin_once() {
     let seeder = Qbittorrent::start(Options::default()).await;
     let leecher = Qbittorrent::start(Options {
         download_limit_kib: Some(DOWNLOAD_LIMIT_KIB),
+        ..Options::default()
     })
     .await;
     let mib = 1024 * 1024;

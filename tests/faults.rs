@@ -22,7 +22,7 @@ use common::proxy::RecordingProxy;
 use common::qbittorrent::{Options, PASSWORD, Qbittorrent};
 use common::torrents::{random_hash, random_magnet};
 use serde_json::{Value, json};
-use torrentql::clients::qbittorrent::{LOGIN_RETRY_COOLDOWN, TorrentFilter};
+use torrentql::clients::qbittorrent::{LoginRefusal, QbittorrentError, TorrentFilter};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -346,8 +346,7 @@ async fn qbittorrent_killed_during_an_add_leaves_the_torrent_whole_or_absent() {
 /// replaced, so that the same qBittorrent accepted it before). Calls
 /// fail as `UPSTREAM_UNAVAILABLE` ("refusing torrentql's credentials", see
 /// `AppError`), the password shows nowhere, and torrentql tries once, not
-/// on every call: a retry only comes after the 60 s cool-down, too long to
-/// wait for here.
+/// on every call, and not again by itself: only when an admin asks.
 #[tokio::test]
 async fn refused_logins_are_unavailable_without_the_password_or_a_retry_storm() {
     let qbittorrent = Qbittorrent::start(Options::default()).await;
@@ -403,15 +402,144 @@ async fn refused_logins_are_unavailable_without_the_password_or_a_retry_storm() 
         rig.recorder.requests()
     );
 
-    // Logins work again: after the cool-down torrentql logs in by itself.
+    // The password is right again, but torrentql does not find out by
+    // itself: every try counts towards qBittorrent's ban.
     rig.recorder.stop_replacing("/api/v2/auth/login");
-    common::eventually(
-        "a read after the login cool-down",
-        LOGIN_RETRY_COOLDOWN + Duration::from_secs(15),
-        || async { rig.read(&hash).await.get("errors").is_none().then_some(()) },
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        error_code(&rig.read(&hash).await),
+        Some("UPSTREAM_UNAVAILABLE")
+    );
+    assert_eq!(rig.recorder.count("/api/v2/auth/login"), 1);
+
+    // An admin asks, and it logs in at once.
+    let retried = rig
+        .app
+        .graphql(
+            "mutation { retryQbittorrentLogin { connected error } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data(&retried)["retryQbittorrentLogin"],
+        json!({ "connected": true, "error": null })
+    );
+    assert_eq!(rig.recorder.count("/api/v2/auth/login"), 2);
+    eventually("reads to answer again", PATIENCE, || async {
+        rig.read(&hash).await.get("errors").is_none().then_some(())
+    })
+    .await;
+}
+
+/// The lines of qBittorrent's own log that record a failed WebUI login.
+fn failed_logins_logged(qbittorrent: &Qbittorrent) -> Vec<String> {
+    let log = qbittorrent
+        .profile_dir
+        .join("qBittorrent/data/logs/qbittorrent.log");
+    std::fs::read_to_string(&log)
+        .unwrap_or_else(|error| panic!("{}: {error}", log.display()))
+        .lines()
+        .filter(|line| line.contains("WebAPI login failure"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The WebUI password is changed in qBittorrent (through its own API, then
+/// a restart ends torrentql's session): torrentql's old password is
+/// refused once and never tried again by itself, however long it waits,
+/// so qBittorrent never bans it; the error says what to do.
+#[tokio::test]
+async fn a_changed_password_is_tried_once_and_never_gets_the_address_banned() {
+    let qbittorrent = Qbittorrent::start(Options {
+        login_ban: true,
+        ..Options::default()
+    })
+    .await;
+    // A one-second window: five windows pass in the wait below.
+    let app = TestApp::start_with(
+        &qbittorrent.url,
+        &qbittorrent,
+        "[qbittorrent]\nlogin_retry_after_ban = \"1s\"\n",
     )
     .await;
-    assert_eq!(rig.recorder.count("/api/v2/auth/login"), 2);
+    let hash = app.add_paused_magnet("faults-password").await;
+
+    qbittorrent.change_password("a-new-password-1234").await;
+    qbittorrent.restart().await;
+    let status = eventually("the refused login to show", PATIENCE, || async {
+        let answer = app
+            .graphql("{ qbittorrent { connected error } }", json!({}))
+            .await;
+        let status = data(&answer)["qbittorrent"].clone();
+        (status["connected"] == false).then_some(status)
+    })
+    .await;
+    let error = status["error"].as_str().expect("error");
+    assert!(error.contains("username or password is wrong"), "{error}");
+    assert!(error.contains("retryQbittorrentLogin"), "{error}");
+
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    let failures = failed_logins_logged(&qbittorrent);
+    assert_eq!(failures.len(), 1, "{failures:#?}");
+    assert!(!failures.iter().any(|line| line.contains("banned")));
+
+    // The right password is back: one retry from an admin is enough.
+    qbittorrent.change_password(PASSWORD).await;
+    let retried = app
+        .graphql(
+            "mutation { retryQbittorrentLogin { connected } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data(&retried)["retryQbittorrentLogin"]["connected"], true);
+    let answer = app.graphql(READ, json!({ "h": hash })).await;
+    assert_eq!(data(&answer)["torrent"]["hash"], hash);
+}
+
+/// Someone else gets 127.0.0.1 banned: torrentql says that the address is
+/// banned and for how long qBittorrent bans by default, instead of blaming
+/// its password, and its tries during the ban cost nothing.
+#[tokio::test]
+async fn a_banned_address_is_reported_as_banned() {
+    let qbittorrent = Qbittorrent::start(Options {
+        login_ban: true,
+        ..Options::default()
+    })
+    .await;
+    let intruder =
+        qbittorrent.client_with(torrentql::clients::qbittorrent::Credentials::Password {
+            username: "admin".to_owned(),
+            password: "guessing".to_owned().into(),
+        });
+    for _ in 0..5 {
+        let _ = intruder.retry_login().await;
+    }
+    let banned = intruder.retry_login().await.expect_err("banned");
+    assert!(
+        matches!(
+            banned,
+            QbittorrentError::Unauthorized(LoginRefusal::Banned { .. })
+        ),
+        "{banned:?}"
+    );
+    let app = TestApp::start_with(
+        &qbittorrent.url,
+        &qbittorrent,
+        "[qbittorrent]\nlogin_retry_after_ban = \"1s\"\n",
+    )
+    .await;
+    let error = eventually("the ban to show", PATIENCE, || async {
+        let answer = app
+            .graphql("{ qbittorrent { connected error } }", json!({}))
+            .await;
+        let error = data(&answer)["qbittorrent"]["error"]
+            .as_str()
+            .map(str::to_owned);
+        error.filter(|error| error.contains("banned"))
+    })
+    .await;
+    assert!(error.contains("1 hour"), "{error}");
+    assert!(!error.contains("password is wrong"), "{error}");
 }
 
 #[tokio::test]
@@ -632,4 +760,90 @@ async fn login_while_jellyfin_is_down_or_slow_is_unavailable_not_a_wrong_passwor
         .graphql_as(None, login, json!({ "u": "admin", "p": password }))
         .await;
     assert!(data(&answer)["login"]["token"].is_string(), "{answer}");
+}
+
+/// qBittorrent hangs for 30 s (SIGSTOP) and goes on (SIGCONT). While it
+/// hangs torrentql is not ready and a new subscriber is told its snapshot
+/// is stale; within 10 s of qBittorrent going on, the mirror syncs at the
+/// configured interval again and a change made in qBittorrent reaches the
+/// subscriber. (Before, the call that hung was taken for what a sync
+/// costs: updates came 98 s apart for six minutes, and `/readyz` said
+/// ready throughout.)
+#[tokio::test]
+async fn after_a_hang_updates_flow_at_the_configured_interval_within_ten_seconds() {
+    use nix::sys::signal::Signal;
+
+    let qbittorrent = Qbittorrent::start(Options::default()).await;
+    let app = TestApp::start(&qbittorrent).await;
+    let hash = app.add_paused_magnet("faults-hang").await;
+    let ready = || async {
+        app.http
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .expect("/readyz")
+            .status()
+            .as_u16()
+    };
+    eventually("/readyz to say ready", PATIENCE, || async {
+        (ready().await == 200).then_some(())
+    })
+    .await;
+
+    qbittorrent.signal(Signal::SIGSTOP);
+    let stopped = Instant::now();
+    eventually("/readyz to say not ready", PATIENCE, || async {
+        (ready().await == 503).then_some(())
+    })
+    .await;
+    let query = format!(
+        "subscription {{ torrentProgress(hashes: [\"{hash}\"]) {{ snapshot stale torrents {{ hash state }} }} }}"
+    );
+    let params = json!({ "token": common::app::admin_token() });
+    let mut subscriber = common::subscriber::Subscriber::start(
+        &app.ws_url(),
+        common::subscriber::Protocol::GraphqlTransportWs,
+        params,
+        &query,
+        1,
+    );
+    let first = subscriber.next_progress(PATIENCE).await;
+    assert_eq!(
+        (&first["snapshot"], &first["stale"]),
+        (&json!(true), &json!(true)),
+        "{first}"
+    );
+
+    tokio::time::sleep(Duration::from_secs(30).saturating_sub(stopped.elapsed())).await;
+    qbittorrent.signal(Signal::SIGCONT);
+    let resumed = Instant::now();
+
+    eventually("syncs at the configured interval", PATIENCE, || async {
+        let answer = app
+            .graphql("{ qbittorrent { connected syncPeriod } }", json!({}))
+            .await;
+        let status = &data(&answer)["qbittorrent"];
+        (status["connected"] == true && status["syncPeriod"] == 1.0 && ready().await == 200)
+            .then_some(())
+    })
+    .await;
+    qbittorrent
+        .client()
+        .resume(&[hash.parse().expect("hash")])
+        .await
+        .expect("resume in qBittorrent");
+    loop {
+        let event = subscriber.next_progress(PATIENCE).await;
+        assert_eq!(event["stale"], false, "{event}");
+        let state = event["torrents"][0]["state"].as_str().unwrap_or_default();
+        if !state.is_empty() && !state.starts_with("PAUSED") {
+            break;
+        }
+    }
+    let recovered = resumed.elapsed();
+    assert!(
+        recovered < Duration::from_secs(10),
+        "the change arrived {recovered:?} after qBittorrent went on"
+    );
+    println!("updates flowed again {recovered:?} after SIGCONT");
 }

@@ -22,6 +22,11 @@ pub struct TorrentProgressEvent {
     /// `torrents` is then every matching torrent. False: only the torrents
     /// that changed since the previous event.
     snapshot: bool,
+    /// True when this snapshot comes from a mirror that is not fresh
+    /// (qBittorrent does not answer, or its last sync is too old): the
+    /// torrents are as last synced, and `qbittorrent { error syncPeriod }`
+    /// says why. Changes come from syncs, so they are never stale.
+    stale: bool,
     torrents: Torrents,
     /// Hashes of torrents that disappeared since the previous event.
     removed: Vec<String>,
@@ -52,6 +57,7 @@ impl ProgressSubscription {
         let events = mirror.progress(hashes).map(|event| {
             Ok(TorrentProgressEvent {
                 snapshot: event.snapshot,
+                stale: event.stale,
                 torrents: event.torrents.into_iter().collect(),
                 removed: event.removed.iter().map(ToString::to_string).collect(),
             })

@@ -11,6 +11,7 @@ use super::torrent::{Torrent, Torrents};
 use crate::clients::qbittorrent;
 use crate::config::LimitsConfig;
 use crate::error::AppError;
+use crate::services::torrents::QbittorrentStatus;
 use crate::services::{AddRequest, TorrentService, TorrentSource};
 use crate::torrent::InfoHash;
 
@@ -51,6 +52,27 @@ pub struct QbittorrentInfo {
     webapi_version: Option<String>,
     /// Why it is not connected.
     error: Option<String>,
+    /// Seconds between two full syncs of torrentql's mirror of qBittorrent
+    /// now: `sync.interval`, or longer while qBittorrent is slow to answer
+    /// them (so that syncing takes at most `sync.max_busy_share` of its
+    /// time). Live updates come this often.
+    sync_period: f64,
+}
+
+impl From<QbittorrentStatus> for QbittorrentInfo {
+    fn from(status: QbittorrentStatus) -> Self {
+        let (versions, error) = match status.versions {
+            Ok(versions) => (Some(versions), None),
+            Err(reason) => (None, Some(reason)),
+        };
+        Self {
+            connected: versions.is_some(),
+            version: versions.as_ref().map(|(version, _)| version.clone()),
+            webapi_version: versions.map(|(_, api)| api),
+            error,
+            sync_period: status.sync_period.as_secs_f64(),
+        }
+    }
 }
 
 /// A torrent to add: exactly one of `magnet`, `infoHash`, `url`, `file`.
@@ -156,20 +178,7 @@ impl TorrentQuery {
     /// Whether qBittorrent answers, and its versions.
     #[graphql(guard = "AdminGuard")]
     async fn qbittorrent(&self, ctx: &Context<'_>) -> Result<QbittorrentInfo> {
-        Ok(match service(ctx)?.qbittorrent_status().await.versions {
-            Ok((version, api)) => QbittorrentInfo {
-                connected: true,
-                version: Some(version),
-                webapi_version: Some(api),
-                error: None,
-            },
-            Err(reason) => QbittorrentInfo {
-                connected: false,
-                version: None,
-                webapi_version: None,
-                error: Some(reason),
-            },
-        })
+        Ok(service(ctx)?.qbittorrent_status().await.into())
     }
 }
 
@@ -254,6 +263,16 @@ impl TorrentMutation {
             hash: hash.to_string(),
             deleted_files: delete_files,
         })
+    }
+
+    /// Logs in to qBittorrent again, once, after it refused torrentql's
+    /// credentials. torrentql never tries refused credentials again by
+    /// itself, since qBittorrent bans an address after five failed logins:
+    /// correct the password (in qBittorrent, or `qbittorrent.password` and
+    /// restart), then run this. Answers as the `qbittorrent` query.
+    #[graphql(guard = "AdminGuard")]
+    async fn retry_qbittorrent_login(&self, ctx: &Context<'_>) -> Result<QbittorrentInfo> {
+        Ok(service(ctx)?.retry_qbittorrent_login().await.into())
     }
 
     /// Puts a torrent in a category, creating the category when needed; an

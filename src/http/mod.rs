@@ -1,6 +1,7 @@
 //! HTTP endpoints. Handlers are thin: they authenticate, call the schema
 //! or a service, and shape the answer.
 
+pub mod connections;
 mod graphql;
 mod health;
 mod playground;
@@ -64,6 +65,11 @@ async fn get_graphql(
             Err(rejection) => return rejection.into_response(),
         };
     let connections = state.connections.clone();
+    // The socket keeps its connection busy until it closes.
+    let busy = parts
+        .extensions
+        .get::<connections::ConnectionSlot>()
+        .map(connections::ConnectionSlot::busy);
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(subscriptions::MAX_MESSAGE_BYTES)
@@ -72,7 +78,10 @@ async fn get_graphql(
         .read_buffer_size(subscriptions::SOCKET_BUFFER_BYTES)
         .write_buffer_size(subscriptions::SOCKET_BUFFER_BYTES)
         .on_upgrade(move |socket| {
-            connections.track_future(subscriptions::serve_socket(socket, state, protocol))
+            connections.track_future(async move {
+                subscriptions::serve_socket(socket, state, protocol).await;
+                drop(busy);
+            })
         })
 }
 

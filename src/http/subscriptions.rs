@@ -29,6 +29,12 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 /// system calls.
 pub const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
 
+/// How long one message may wait to be sent. What waits for a subscriber
+/// is that one message (events meanwhile turn into a fresh snapshot, as
+/// for any subscriber that falls behind), so a client that stops reading
+/// holds its socket's buffers for this long, then is dropped.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Refusals waiting to be sent before the client's next message is read.
 const REFUSALS_QUEUED: usize = 4;
 
@@ -133,8 +139,16 @@ pub async fn serve_socket(socket: WebSocket, state: AppState, protocol: WebSocke
         };
         match message {
             WsMessage::Text(text) => {
-                if sink.send(Message::Text(text.into())).await.is_err() {
-                    return;
+                let sent =
+                    tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Text(text.into())));
+                match sent.await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(_)) => return,
+                    Err(_) => {
+                        // Not even a close frame would get through.
+                        tracing::debug!("closing a websocket whose client stopped reading");
+                        return;
+                    }
                 }
             }
             WsMessage::Close(code, reason) => {

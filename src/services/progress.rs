@@ -41,7 +41,8 @@ const COMPLETION_BUFFER: usize = 1024;
 /// [`MAX_RETRY_DELAY`].
 const FIRST_RETRY_DELAY: Duration = Duration::from_millis(500);
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(10);
-/// How many recent full syncs' costs set the pace (the slowest of them).
+/// How many recent full syncs' costs set the pace (the slowest of them but
+/// one).
 const PACING_SYNCS: usize = 4;
 
 /// How the poller paces itself.
@@ -73,6 +74,10 @@ pub struct MirrorUpdate {
 pub struct ProgressEvent {
     /// True when `torrents` is every matching torrent, not only changes.
     pub snapshot: bool,
+    /// The mirror was not fresh when this snapshot was taken (qBittorrent
+    /// does not answer, or its last sync is too old): the torrents are as
+    /// last synced. Deltas come from syncs, so they are never stale.
+    pub stale: bool,
     pub torrents: Vec<Arc<Torrent>>,
     pub removed: Vec<InfoHash>,
 }
@@ -106,9 +111,11 @@ struct MirrorState {
     last_success: Option<Instant>,
     /// The current time between full sync starts (stretched by slow syncs).
     current_interval: Duration,
-    /// What the last few full syncs took; the slowest sets the pace, as a
-    /// sync can take twice as long as the one before it (qBittorrent 4.5
-    /// at 10,000 torrents: 4 to 10 s).
+    /// What the last few full syncs took. The slowest but one sets the
+    /// pace: a sync can take twice as long as the one before it
+    /// (qBittorrent 4.5 at 10,000 torrents: 4 to 10 s), but one call that
+    /// hung (qBittorrent stopped, then continued) is not what qBittorrent
+    /// spends serving syncs.
     recent_full_costs: VecDeque<Duration>,
     /// How long the last focused poll took: its share of qBittorrent's time
     /// comes out of the full sync's budget.
@@ -328,19 +335,15 @@ impl TorrentMirror {
     /// Time from the start of one full sync to the start of the next, after
     /// a sync that took `cost`: the configured interval, stretched to as many
     /// intervals as it takes for syncs as slow as the slowest of the last few
-    /// to take at most `max_busy_share` of qBittorrent's time.
+    /// but one (see [`pacing_cost`]) to take at most `max_busy_share` of
+    /// qBittorrent's time.
     fn period(&self, cost: Duration) -> Duration {
         let mut state = self.state.write().expect("mirror lock");
         if state.recent_full_costs.len() == PACING_SYNCS {
             state.recent_full_costs.pop_front();
         }
         state.recent_full_costs.push_back(cost);
-        let cost = state
-            .recent_full_costs
-            .iter()
-            .max()
-            .copied()
-            .unwrap_or(cost);
+        let cost = pacing_cost(&state.recent_full_costs);
         let share = self.settings.max_busy_share.clamp(0.001, 1.0);
         let focus_share =
             state.last_focus_cost.as_secs_f64() / self.settings.interval.as_secs_f64();
@@ -628,6 +631,12 @@ impl TorrentMirror {
         state.find(&hash).map(|torrent| torrent.hash)
     }
 
+    /// The time between two full syncs now: the configured interval, or
+    /// longer while qBittorrent is slow to answer them.
+    pub fn sync_period(&self) -> Duration {
+        self.state.read().expect("mirror lock").current_interval
+    }
+
     /// Whether the first full sync has completed.
     pub fn is_filled(&self) -> bool {
         self.status.borrow().filled
@@ -694,7 +703,7 @@ impl TorrentMirror {
                         let torrents: Vec<_> = update.changed.iter().filter(|t| wanted(&t.hash)).cloned().collect();
                         let removed: Vec<_> = update.removed.iter().filter(|hash| wanted(hash)).copied().collect();
                         if !torrents.is_empty() || !removed.is_empty() {
-                            yield ProgressEvent { snapshot: false, torrents, removed };
+                            yield ProgressEvent { snapshot: false, stale: false, torrents, removed };
                         }
                     }
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
@@ -743,6 +752,7 @@ impl TorrentMirror {
     }
 
     fn snapshot(&self, hashes: Option<&HashSet<InfoHash>>) -> (u64, ProgressEvent) {
+        let stale = !self.is_fresh();
         let state = self.state.read().expect("mirror lock");
         let mut torrents: Vec<Arc<Torrent>> = match hashes {
             Some(hashes) => hashes
@@ -757,11 +767,24 @@ impl TorrentMirror {
             state.version,
             ProgressEvent {
                 snapshot: true,
+                stale,
                 torrents,
                 removed: Vec::new(),
             },
         )
     }
+}
+
+/// The cost that sets the pace: the slowest of `costs` but one (the only
+/// one, when there is one).
+fn pacing_cost(costs: &VecDeque<Duration>) -> Duration {
+    let mut sorted: Vec<Duration> = costs.iter().copied().collect();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    sorted
+        .get(1)
+        .or_else(|| sorted.first())
+        .copied()
+        .unwrap_or_default()
 }
 
 /// `partial` (qBittorrent's changed fields) applied to `base`, or read as
@@ -1061,25 +1084,44 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_slowest_recent_full_sync_sets_the_pace() {
+    async fn the_slowest_recent_full_sync_but_one_sets_the_pace() {
         let mirror = mirror();
         let second = Duration::from_secs(1);
+        let fast = Duration::from_millis(20);
         assert_eq!(
-            mirror.period(Duration::from_millis(20)),
+            mirror.period(fast),
             second,
             "a fast sync runs at the interval"
         );
-        // 10% of qBittorrent's time: a 4 s sync is followed by a 40 s period.
+        assert_eq!(
+            mirror.period(4 * second),
+            second,
+            "one slow sync alone is an outlier"
+        );
+        // 10% of qBittorrent's time: 4 s syncs are followed by 40 s periods.
         assert_eq!(mirror.period(4 * second), 40 * second);
         assert_eq!(
             mirror.period(second),
             40 * second,
-            "one fast sync does not undo the pace a slow one set"
+            "one fast sync does not undo the pace slow ones set"
         );
-        for _ in 0..PACING_SYNCS - 1 {
-            mirror.period(second);
+        mirror.period(second);
+        assert_eq!(mirror.period(second), 10 * second, "the slow ones aged out");
+    }
+
+    #[tokio::test]
+    async fn a_sync_that_hung_does_not_stretch_the_period() {
+        let mirror = mirror();
+        for _ in 0..3 {
+            mirror.period(Duration::from_millis(20));
         }
-        assert_eq!(mirror.period(second), 10 * second, "the slow one aged out");
+        // qBittorrent stopped for 30 s and continued: the call in flight
+        // took 9.7 s, none of it spent serving the sync.
+        assert_eq!(
+            mirror.period(Duration::from_millis(9_700)),
+            Duration::from_secs(1)
+        );
+        assert_eq!(mirror.sync_period(), Duration::from_secs(1));
     }
 
     #[tokio::test]

@@ -67,11 +67,14 @@ pub struct AddRequest {
     pub paused: bool,
 }
 
-/// Whether qBittorrent answers now, and its versions.
+/// Whether qBittorrent answers now, its versions, and how often the mirror
+/// syncs with it.
 #[derive(Debug, Clone)]
 pub struct QbittorrentStatus {
     /// `v5.1.0` and `2.11.4`; `None` with the reason when unreachable.
     pub versions: Result<(String, String), String>,
+    /// The time between two full syncs of the mirror now.
+    pub sync_period: Duration,
 }
 
 /// The torrent an add produced, or found already there.
@@ -363,7 +366,19 @@ impl TorrentService {
         };
         QbittorrentStatus {
             versions: versions.await.map_err(|error| error.to_string()),
+            sync_period: self.mirror.sync_period(),
         }
+    }
+
+    /// Logs in to qBittorrent again now, once, even after it refused
+    /// torrentql's credentials (for an admin who has corrected them), and
+    /// answers as [`Self::qbittorrent_status`].
+    pub async fn retry_qbittorrent_login(&self) -> QbittorrentStatus {
+        match self.qbittorrent.retry_login().await {
+            Ok(_) => tracing::info!("logged in to qBittorrent again, as an admin asked"),
+            Err(error) => tracing::warn!(%error, "the login an admin asked for failed"),
+        }
+        self.qbittorrent_status().await
     }
 
     /// Where downloads into the library called `name` go.

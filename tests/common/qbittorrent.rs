@@ -89,6 +89,9 @@ fn trixie_dir() -> PathBuf {
 pub struct Options {
     /// Global download limit, KiB/s.
     pub download_limit_kib: Option<u32>,
+    /// Ban an address after 5 failed logins, as qBittorrent does by
+    /// default (test profiles turn the ban off otherwise).
+    pub login_ban: bool,
 }
 
 /// One running qbittorrent-nox.
@@ -100,6 +103,8 @@ pub struct Qbittorrent {
     pub save_path: PathBuf,
     pub webui_port: u16,
     pub bittorrent_port: u16,
+    /// The WebUI password now ([`PASSWORD`] unless a test changed it).
+    password: Mutex<String>,
     child: Mutex<Option<Child>>,
 }
 
@@ -155,6 +160,16 @@ impl Qbittorrent {
             },
         )
         .expect("write profile");
+        if options.login_ban {
+            let config = profile::config_file(&profile_dir);
+            let text = std::fs::read_to_string(&config).expect("read profile");
+            let text = text.replace(
+                "WebUI\\MaxAuthenticationFailCount=0",
+                "WebUI\\MaxAuthenticationFailCount=5",
+            );
+            assert!(text.contains("MaxAuthenticationFailCount=5"), "{text}");
+            std::fs::write(&config, text).expect("write profile");
+        }
         let instance = Self {
             version,
             url: format!("http://127.0.0.1:{webui_port}/")
@@ -164,6 +179,7 @@ impl Qbittorrent {
             save_path,
             webui_port,
             bittorrent_port,
+            password: Mutex::new(PASSWORD.to_owned()),
             child: Mutex::new(None),
         };
         instance.launch().await;
@@ -172,10 +188,69 @@ impl Qbittorrent {
 
     /// A client logged in with the right credentials.
     pub fn client(&self) -> QbittorrentClient {
+        let password = self.password.lock().expect("lock").clone();
         self.client_with(Credentials::Password {
             username: USERNAME.to_owned(),
-            password: SecretString::from(PASSWORD),
+            password: SecretString::from(password),
         })
+    }
+
+    /// Changes the WebUI password through qBittorrent's own API (as a user
+    /// would in its WebUI), and waits until qBittorrent has written it to
+    /// its profile, so that it survives a restart.
+    pub async fn change_password(&self, new_password: &str) {
+        let config = self.profile_dir.join("qBittorrent/config/qBittorrent.conf");
+        let read_hash = || {
+            std::fs::read_to_string(&config)
+                .unwrap_or_default()
+                .lines()
+                .find(|line| line.starts_with("WebUI\\Password_PBKDF2"))
+                .map(str::to_owned)
+        };
+        let before = read_hash();
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .expect("client");
+        let password = self.password.lock().expect("lock").clone();
+        let login = http
+            .post(self.url.join("api/v2/auth/login").expect("url"))
+            .form(&[("username", USERNAME), ("password", password.as_str())])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(login.text().await.expect("body").trim(), "Ok.");
+        let preferences = serde_json::json!({ "web_ui_password": new_password }).to_string();
+        let changed = http
+            .post(self.url.join("api/v2/app/setPreferences").expect("url"))
+            .form(&[("json", preferences)])
+            .send()
+            .await
+            .expect("setPreferences");
+        assert!(changed.status().is_success(), "{}", changed.status());
+        *self.password.lock().expect("lock") = new_password.to_owned();
+        // qBittorrent writes its settings a few seconds after a change.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let after = read_hash();
+            if after.is_some() && after != before {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "qBittorrent did not save the new password within 30 s"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Sends `signal` to qbittorrent-nox (SIGSTOP and SIGCONT to make it
+    /// hang and go on).
+    pub fn signal(&self, signal: nix::sys::signal::Signal) {
+        let child = self.child.lock().expect("lock");
+        let pid = child.as_ref().expect("qbittorrent-nox runs").id();
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).expect("pid"));
+        nix::sys::signal::kill(pid, signal).expect("signal qbittorrent-nox");
     }
 
     /// A client with the given credentials.

@@ -4,8 +4,9 @@
 //! It logs in once, keeps whatever session cookie qBittorrent sets (`SID`
 //! before 5.2, `QBT_SID_<port>` after), logs in again once when a call is
 //! answered 403, and hides the pause/resume versus stop/start split of
-//! WebAPI 2.11 from its callers. It never retries a failed login: five get
-//! the caller's address banned for an hour.
+//! WebAPI 2.11 from its callers. It never tries refused credentials again
+//! by itself (see [`LoginRetry`]): qBittorrent bans an address after five
+//! failed logins, for an hour by default.
 
 mod models;
 
@@ -27,16 +28,65 @@ pub use models::{
 /// How long to wait for qBittorrent to accept a TCP connection.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// After a login is refused, calls fail at once for this long instead of
-/// trying again: qBittorrent bans an address after five failed logins.
-pub const LOGIN_RETRY_COOLDOWN: Duration = Duration::from_secs(60);
+/// How long qBittorrent bans an address by default (its WebUI setting
+/// "ban client after consecutive failures", `WebUI\BanDuration`).
+pub const QBITTORRENT_BAN_DURATION: Duration = Duration::from_secs(3600);
+
+/// When the client logs in again after qBittorrent refused a login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginRetry {
+    /// After wrong credentials: `None` never tries the same ones again by
+    /// itself (qBittorrent counts every failure towards a ban, and forgets
+    /// them only at a successful login), until
+    /// [`QbittorrentClient::retry_login`]; `Some(wait)` tries again after
+    /// `wait`, for a managed qBittorrent whose password torrentql writes.
+    pub after_refusal: Option<Duration>,
+    /// After qBittorrent answered that this address is banned. A login
+    /// tried during a ban is refused without counting as a failure.
+    pub after_ban: Duration,
+}
+
+impl Default for LoginRetry {
+    fn default() -> Self {
+        Self {
+            after_refusal: None,
+            after_ban: QBITTORRENT_BAN_DURATION,
+        }
+    }
+}
+
+/// Why qBittorrent does not let torrentql in.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoginRefusal {
+    /// `Fails.` or 401: the username or password is wrong.
+    #[error(
+        "the username or password is wrong; torrentql does not try them again by itself, as qBittorrent bans an address after 5 failed logins: correct qbittorrent.password and restart torrentql, or run the retryQbittorrentLogin mutation once the password is right"
+    )]
+    WrongCredentials,
+    /// The same, for a managed qBittorrent: tried again after a while.
+    #[error("the username or password is wrong; trying again in {}", seconds(*.retry_in))]
+    WrongCredentialsRetrying { retry_in: Duration },
+    /// 403 at login: this address is banned.
+    #[error(
+        "qBittorrent has banned this address after too many failed logins (for 1 hour unless its WebUI ban duration was changed); torrentql tries again in {}",
+        seconds(*.retry_in)
+    )]
+    Banned { retry_in: Duration },
+    /// An API key refused, or 403/401 right after a successful login.
+    #[error("403/401 even after logging in")]
+    Forbidden,
+}
+
+fn seconds(duration: Duration) -> humantime::FormattedDuration {
+    humantime::format_duration(Duration::from_secs(duration.as_secs().max(1)))
+}
 
 /// What a caller can do about a failed call.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum QbittorrentError {
     /// Bad credentials, a banned address, or an API key qBittorrent refused.
-    #[error("qBittorrent refused torrentql's credentials{0}")]
-    Unauthorized(&'static str),
+    #[error("qBittorrent refused torrentql's credentials: {0}")]
+    Unauthorized(LoginRefusal),
     /// Connection refused, reset or timed out; a 502/503/504.
     #[error("qBittorrent is unavailable: {0}")]
     Unavailable(String),
@@ -107,8 +157,15 @@ struct Session {
 struct SessionSlot {
     current: Option<Session>,
     next_id: u64,
-    /// When the last login was refused; no new attempt until the cooldown.
-    refused_at: Option<Instant>,
+    /// The last login's refusal and when it came, until one succeeds.
+    refused: Option<(Instant, Refused)>,
+}
+
+/// How the last login was refused.
+#[derive(Debug, Clone, Copy)]
+enum Refused {
+    Credentials,
+    Banned,
 }
 
 /// A client for one qBittorrent instance.
@@ -118,6 +175,7 @@ pub struct QbittorrentClient {
     /// under a reverse proxy's sub-path).
     base_url: Url,
     credentials: Credentials,
+    login_retry: LoginRetry,
     /// Held across a login so that concurrent callers wait for one login
     /// instead of each starting their own.
     session: Mutex<SessionSlot>,
@@ -146,8 +204,28 @@ impl QbittorrentClient {
             http,
             base_url,
             credentials,
+            login_retry: LoginRetry::default(),
             session: Mutex::new(SessionSlot::default()),
         })
+    }
+
+    /// Logs in again after a refusal as `retry` says (by default, refused
+    /// credentials never and a banned address after qBittorrent's default
+    /// ban).
+    pub fn with_login_retry(self, retry: LoginRetry) -> Self {
+        Self {
+            login_retry: retry,
+            ..self
+        }
+    }
+
+    /// Forgets a refused login and logs in now, once: for an admin who has
+    /// corrected the password in qBittorrent. Returns the WebAPI version.
+    pub async fn retry_login(&self) -> Result<ApiVersion> {
+        let mut slot = self.session.lock().await;
+        slot.refused = None;
+        slot.current = None;
+        Ok(self.login(&mut slot).await?.api_version)
     }
 
     /// The WebUI address this client talks to.
@@ -466,27 +544,32 @@ impl QbittorrentClient {
     }
 
     async fn login(&self, slot: &mut SessionSlot) -> Result<Session> {
-        if let Some(refused_at) = slot.refused_at
-            && refused_at.elapsed() < LOGIN_RETRY_COOLDOWN
+        if let Some((at, refused)) = slot.refused
+            && let Some(refusal) = self.still_refused(at.elapsed(), refused)
         {
-            return Err(QbittorrentError::Unauthorized(
-                " (the last login failed less than a minute ago; not trying again yet)",
-            ));
+            return Err(QbittorrentError::Unauthorized(refusal));
         }
         let cookie = match &self.credentials {
             Credentials::ApiKey(_) => None,
             Credentials::Password { username, password } => {
                 match self.password_login(username, password).await {
-                    Err(QbittorrentError::Unauthorized(why)) => {
-                        slot.refused_at = Some(Instant::now());
-                        tracing::warn!("qBittorrent refused the login{why}");
-                        return Err(QbittorrentError::Unauthorized(why));
+                    Err(QbittorrentError::Unauthorized(refusal)) => {
+                        let refused = match refusal {
+                            LoginRefusal::Banned { .. } => Refused::Banned,
+                            _ => Refused::Credentials,
+                        };
+                        slot.refused = Some((Instant::now(), refused));
+                        let refusal = self
+                            .still_refused(Duration::ZERO, refused)
+                            .unwrap_or(refusal);
+                        tracing::warn!(%refusal, "qBittorrent refused the login");
+                        return Err(QbittorrentError::Unauthorized(refusal));
                     }
                     other => other?,
                 }
             }
         };
-        slot.refused_at = None;
+        slot.refused = None;
         let response = self
             .authenticate(
                 self.http.get(self.endpoint("app/webapiVersion")),
@@ -511,6 +594,25 @@ impl QbittorrentClient {
         Ok(session)
     }
 
+    /// Why a login refused `elapsed` ago still stands, or `None` when it is
+    /// time to try again.
+    fn still_refused(&self, elapsed: Duration, refused: Refused) -> Option<LoginRefusal> {
+        match (refused, self.login_retry.after_refusal) {
+            (Refused::Credentials, None) => Some(LoginRefusal::WrongCredentials),
+            (Refused::Credentials, Some(wait)) => {
+                (elapsed < wait).then(|| LoginRefusal::WrongCredentialsRetrying {
+                    retry_in: wait - elapsed,
+                })
+            }
+            (Refused::Banned, _) => {
+                let wait = self.login_retry.after_ban;
+                (elapsed < wait).then(|| LoginRefusal::Banned {
+                    retry_in: wait - elapsed,
+                })
+            }
+        }
+    }
+
     /// `auth/login`: 200 `Ok.` (before 5.2) or 204 (5.2+) is success; 200
     /// `Fails.` or 401 is bad credentials; 403 is a banned address.
     async fn password_login(
@@ -533,13 +635,13 @@ impl QbittorrentClient {
         let cookie = session_cookie(&response);
         match status {
             StatusCode::FORBIDDEN => {
-                return Err(QbittorrentError::Unauthorized(
-                    " (this address is banned after too many failed logins)",
-                ));
+                return Err(QbittorrentError::Unauthorized(LoginRefusal::Banned {
+                    retry_in: self.login_retry.after_ban,
+                }));
             }
             StatusCode::UNAUTHORIZED => {
                 return Err(QbittorrentError::Unauthorized(
-                    " (wrong username or password)",
+                    LoginRefusal::WrongCredentials,
                 ));
             }
             _ => {}
@@ -548,7 +650,7 @@ impl QbittorrentClient {
         match text(response).await?.trim() {
             "Ok." | "" => Ok(cookie),
             "Fails." => Err(QbittorrentError::Unauthorized(
-                " (wrong username or password)",
+                LoginRefusal::WrongCredentials,
             )),
             other => Err(QbittorrentError::Other(format!(
                 "auth/login answered {other:?}"
@@ -664,7 +766,7 @@ async fn check_status(response: Response) -> Result<Response> {
     let detail = body.trim().chars().take(200).collect::<String>();
     Err(match status {
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
-            QbittorrentError::Unauthorized(" (403/401 even after logging in)")
+            QbittorrentError::Unauthorized(LoginRefusal::Forbidden)
         }
         StatusCode::NOT_FOUND => QbittorrentError::NotFound,
         StatusCode::UNSUPPORTED_MEDIA_TYPE => {

@@ -1,0 +1,297 @@
+//! Connections are bounded: silent sockets, half-sent headers and idle
+//! keep-alive connections are closed after `server.header_timeout`; at
+//! `server.max_connections` a new connection takes an idle one's place,
+//! and only when every one is busy is it closed at once; websockets that
+//! never send `connection_init` are closed too. `/healthz` answers
+//! throughout.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use futures::{SinkExt, StreamExt};
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use common::app::{TestApp, admin_token};
+use common::qbittorrent::Qbittorrent;
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
+
+const HEADER_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How much later than its timeout a socket may be seen closed (the test
+/// itself runs thousands of tasks on two cores).
+const SLACK: Duration = Duration::from_secs(3);
+
+async fn app(max_connections: usize) -> TestApp {
+    // Thousands of sockets, both ends in this process.
+    torrentql::http::connections::raise_open_file_limit();
+    TestApp::start_with(
+        &Qbittorrent::shared().url,
+        Qbittorrent::shared(),
+        &format!(
+            "[server]\nheader_timeout = \"{}s\"\nmax_connections = {max_connections}\n",
+            HEADER_TIMEOUT.as_secs()
+        ),
+    )
+    .await
+}
+
+/// How a socket misbehaves.
+#[derive(Clone, Copy, Debug)]
+enum Idle {
+    /// Connects and sends nothing.
+    Silent,
+    /// Sends half a request head, and nothing more.
+    HalfHeader,
+    /// Sends one whole request, reads the answer, and keeps the
+    /// connection open without a second.
+    KeepAlive,
+}
+
+/// Opens a socket that idles as `idle` does, and returns how long after it
+/// went idle the server closed it.
+async fn idle_socket(address: std::net::SocketAddr, idle: Idle) -> Duration {
+    let mut socket = TcpStream::connect(address).await.expect("connect");
+    match idle {
+        Idle::Silent => {}
+        Idle::HalfHeader => {
+            socket
+                .write_all(b"GET /healthz HTTP/1.1\r\nHost: torrentql\r\n")
+                .await
+                .expect("write");
+        }
+        Idle::KeepAlive => {
+            socket
+                .write_all(b"GET /healthz HTTP/1.1\r\nHost: torrentql\r\n\r\n")
+                .await
+                .expect("write");
+            let mut answer = Vec::new();
+            let mut buffer = [0; 1024];
+            while !answer.ends_with(b"ok") {
+                match socket.read(&mut buffer).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(read) => answer.extend_from_slice(&buffer[..read]),
+                }
+            }
+        }
+    }
+    let idle_since = Instant::now();
+    let mut buffer = [0; 1024];
+    loop {
+        match tokio::time::timeout(HEADER_TIMEOUT + SLACK + SLACK, socket.read(&mut buffer)).await {
+            // Closed (or reset): what the server must do.
+            Ok(Ok(0) | Err(_)) => return idle_since.elapsed(),
+            // A 408 before closing is fine; keep reading to the close.
+            Ok(Ok(_)) => {}
+            Err(_) => panic!(
+                "a {idle:?} socket was still open after {:?}",
+                idle_since.elapsed()
+            ),
+        }
+    }
+}
+
+/// Asks `/healthz` on a new connection every 20 ms until `done`, and
+/// returns the slowest answer.
+async fn probe_healthz_until(app: &TestApp, done: impl Fn() -> bool) -> Duration {
+    let mut slowest = Duration::ZERO;
+    let mut probes = 0;
+    while !done() || probes == 0 {
+        let started = Instant::now();
+        let status = app
+            .http
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("/healthz after {probes} probes: {error}"))
+            .status();
+        assert_eq!(status, 200);
+        slowest = slowest.max(started.elapsed());
+        probes += 1;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    slowest
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_thousand_idle_sockets_are_closed_and_healthz_answers_throughout() {
+    let app = app(200).await;
+    // In waves of 100, 10 ms apart: all at once would overflow the listen
+    // backlog, and a socket the kernel holds there was never accepted, so
+    // nothing torrentql does can close it.
+    let mut sockets = Vec::new();
+    for index in 0..2_000 {
+        let idle = [Idle::Silent, Idle::HalfHeader, Idle::KeepAlive][index % 3];
+        let address = app.address;
+        sockets.push(tokio::spawn(async move {
+            (idle, idle_socket(address, idle).await)
+        }));
+        if index % 100 == 99 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    let slowest =
+        probe_healthz_until(&app, || sockets.iter().all(|socket| socket.is_finished())).await;
+    let mut latest = Duration::ZERO;
+    for socket in sockets {
+        let (idle, closed_after) = socket.await.expect("socket task");
+        assert!(
+            closed_after <= HEADER_TIMEOUT + SLACK,
+            "a {idle:?} socket closed only {closed_after:?} after going idle"
+        );
+        latest = latest.max(closed_after);
+    }
+    assert!(
+        slowest < Duration::from_secs(1),
+        "/healthz took {slowest:?}"
+    );
+    println!("every socket closed within {latest:?}; slowest /healthz {slowest:?}");
+}
+
+/// An admin's `graphql-transport-ws` connection, acknowledged: a busy
+/// connection.
+async fn subscriber(app: &TestApp) -> Socket {
+    let mut request = app.ws_url().into_client_request().expect("request");
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().expect("header"),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("websocket");
+    let init = json!({ "type": "connection_init", "payload": { "token": admin_token() } });
+    socket
+        .send(Message::text(init.to_string()))
+        .await
+        .expect("send");
+    let ack = socket.next().await.expect("answer").expect("message");
+    assert!(
+        ack.to_text().expect("text").contains("connection_ack"),
+        "{ack}"
+    );
+    socket
+}
+
+#[tokio::test]
+async fn at_the_bound_with_every_connection_busy_new_ones_are_closed_and_the_server_goes_on() {
+    let app = app(3).await;
+    let mut busy = Vec::new();
+    for _ in 0..3 {
+        busy.push(subscriber(&app).await);
+    }
+    // Accepted and closed at once, not left waiting in the backlog.
+    let mut refused = TcpStream::connect(app.address).await.expect("connect");
+    let _ = refused
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: torrentql\r\n\r\n")
+        .await;
+    let mut buffer = [0; 64];
+    let read = tokio::time::timeout(Duration::from_secs(2), refused.read(&mut buffer))
+        .await
+        .expect("closed within 2 s");
+    assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+
+    drop(busy);
+    let slowest = probe_healthz_until(&app, || true).await;
+    assert!(slowest < Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn websockets_that_never_send_connection_init_are_closed() {
+    let app = app(1024).await;
+    let mut sockets = Vec::new();
+    for _ in 0..50 {
+        let mut request = app.ws_url().into_client_request().expect("request");
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().expect("header"),
+        );
+        let (socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("websocket");
+        sockets.push(socket);
+    }
+    let opened = Instant::now();
+    for mut socket in sockets {
+        let closed = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                match socket.next().await {
+                    Some(Ok(Message::Close(frame))) => {
+                        return frame.map(|frame| u16::from(frame.code));
+                    }
+                    Some(Ok(_)) => {}
+                    _ => return None,
+                }
+            }
+        })
+        .await
+        .expect("closed within 10 s");
+        assert_eq!(closed, Some(4408));
+    }
+    assert!(opened.elapsed() < Duration::from_secs(3) + SLACK);
+}
+
+/// A subscriber that stops reading holds one message and its socket's
+/// buffers, and is dropped once a message has waited
+/// `SEND_TIMEOUT` (30 s) to go out.
+#[tokio::test]
+async fn a_subscriber_that_stops_reading_is_dropped() {
+    let app = app(1024).await;
+    let magnets = (0..100)
+        .map(|index| {
+            torrentql::torrent::Magnet::from_info_hash(
+                common::torrents::random_hash(),
+                Some(&format!("unread-{index:03}-{}", "x".repeat(200))),
+                &[],
+            )
+        })
+        .collect();
+    Qbittorrent::shared()
+        .client()
+        .add(&common::torrents::paused_magnets(magnets))
+        .await
+        .expect("add");
+    common::eventually(
+        "the torrents in the mirror",
+        Duration::from_secs(20),
+        || async {
+            let answer = app.graphql("{ torrents { hash } }", json!({})).await;
+            (answer["data"]["torrents"].as_array().map_or(0, Vec::len) >= 100).then_some(())
+        },
+    )
+    .await;
+
+    let mut socket = subscriber(&app).await;
+    // Each snapshot is some 40 KB: far more than the sockets' buffers hold.
+    let query = "subscription { torrentProgress { snapshot torrents { hash name state rawState savePath contentPath magnetUri addedAt } } }";
+    for id in 0..400 {
+        let subscribe =
+            json!({ "id": id.to_string(), "type": "subscribe", "payload": { "query": query } });
+        socket
+            .send(Message::text(subscribe.to_string()))
+            .await
+            .expect("send");
+    }
+    let stopped_reading = Instant::now();
+    tokio::time::sleep(Duration::from_secs(32)).await;
+    let mut received = 0usize;
+    let ended = tokio::time::timeout(Duration::from_secs(15), async {
+        while let Some(Ok(message)) = socket.next().await {
+            received += message.len();
+        }
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "still sending {:?} after the client stopped reading ({received} bytes read since)",
+        stopped_reading.elapsed()
+    );
+    assert!(
+        received < 400 * 40_000,
+        "{received} bytes: it was not dropped"
+    );
+}
