@@ -593,34 +593,46 @@ async fn repeated_directives_are_refused_and_errors_are_summed_up() {
     );
 }
 
-#[tokio::test]
-async fn category_names_that_climb_or_hold_control_characters_create_nothing() {
-    let app = app().await;
-    let hash = app.add_paused_magnet("categorised").await;
-    let client = Qbittorrent::shared().client();
-    let before = client.categories().await.expect("categories");
-    for bad in [
-        "../x", "a/../b", "a/./b", "..", "/a", "a/", "a//b", "a\u{7}b", "a\nb",
-    ] {
-        let answer = app
-            .graphql(
-                "mutation($h: String!, $c: String!) { setTorrentCategory(hash: $h, category: $c) { category } }",
-                json!({ "h": hash, "c": bad }),
-            )
-            .await;
-        assert_eq!(
-            error_code(&answer),
-            Some("BAD_USER_INPUT"),
-            "{bad:?}: {answer}"
-        );
+/// A `.torrent` listing 100,001 one-byte files (3 MB, under the upload
+/// limit): refused for its file count, read in place without building
+/// its file list.
+fn torrent_of_files(files: usize) -> Vec<u8> {
+    let mut bytes = b"d4:infod5:filesl".to_vec();
+    for index in 0..files {
+        let name = format!("f{index:06}");
+        bytes.extend_from_slice(format!("d6:lengthi1e4:pathl{}:{name}ee", name.len()).as_bytes());
     }
-    assert_eq!(client.categories().await.expect("categories"), before);
-    // A subcategory is what `/` is for.
+    bytes.extend_from_slice(b"e4:name4:many12:piece lengthi16384e6:pieces20:");
+    bytes.extend_from_slice(&[0xab; 20]);
+    bytes.extend_from_slice(b"ee");
+    bytes
+}
+
+#[tokio::test]
+async fn torrents_with_too_many_files_and_magnets_with_huge_names_are_refused() {
+    let app = app().await;
+    let before = qbittorrent_state().await;
+    let add = "mutation($f: Upload!) { addTorrent(input: { file: $f }) { hash } }";
+    let response = app
+        .upload(add, json!({ "f": null }), "f", torrent_of_files(100_001))
+        .await;
+    let answer: Value = response.json().await.expect("JSON");
+    assert_eq!(error_code(&answer), Some("BAD_USER_INPUT"), "{answer}");
+    let message = answer["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("more than 100000 files"), "{message}");
+
+    let huge_name = format!(
+        "magnet:?xt=urn:btih:{}&dn={}",
+        random_hash(),
+        "n".repeat(1024 * 1024)
+    );
     let answer = app
         .graphql(
-            "mutation($h: String!) { setTorrentCategory(hash: $h, category: \"abuse/sub\") { category } }",
-            json!({ "h": hash }),
+            "mutation($m: String!) { addTorrent(input: { magnet: $m }) { hash } }",
+            json!({ "m": huge_name }),
         )
         .await;
-    assert_eq!(data(&answer)["setTorrentCategory"]["category"], "abuse/sub");
+    assert_eq!(error_code(&answer), Some("BAD_USER_INPUT"), "{answer}");
+    assert!(answer.to_string().len() < 1024, "{answer}");
+    assert_eq!(qbittorrent_state().await, before);
 }

@@ -606,3 +606,35 @@ async fn playground_page_and_health_need_no_token() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn category_names_that_climb_or_hold_control_characters_create_nothing() {
+    let app = app().await;
+    let hash = app.add_paused_magnet("categorised").await;
+    let client = Qbittorrent::shared().client();
+    let before = client.categories().await.expect("categories");
+    for bad in [
+        "../x", "a/../b", "a/./b", "..", "/a", "a/", "a//b", "a\u{7}b", "a\nb",
+    ] {
+        let answer = app
+            .graphql(
+                "mutation($h: String!, $c: String!) { setTorrentCategory(hash: $h, category: $c) { category } }",
+                json!({ "h": hash, "c": bad }),
+            )
+            .await;
+        assert_eq!(
+            error_code(&answer),
+            Some("BAD_USER_INPUT"),
+            "{bad:?}: {answer}"
+        );
+    }
+    assert_eq!(client.categories().await.expect("categories"), before);
+    // A subcategory is what `/` is for.
+    let answer = app
+        .graphql(
+            "mutation($h: String!) { setTorrentCategory(hash: $h, category: \"abuse/sub\") { category } }",
+            json!({ "h": hash }),
+        )
+        .await;
+    assert_eq!(data(&answer)["setTorrentCategory"]["category"], "abuse/sub");
+}
