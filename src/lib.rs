@@ -7,8 +7,10 @@
 //! - [`app`]: shared state, the router, and running the server.
 //! - [`error`]: `AppError`, the one error users see, with `extensions.code`.
 //! - [`auth`]: JWT claims, verification and issuing.
-//! - [`http`]: axum handlers: `/graphql` (API and playground), health checks.
-//! - [`graphql`]: the schema: roots, guards, one module per domain.
+//! - [`http`]: axum handlers: `/graphql` (API and playground), health checks,
+//!   and the accept loop that bounds connections and their idle time.
+//! - [`graphql`]: the schema: roots, guards, the query shape check, one
+//!   module per domain.
 //! - [`services`]: the use-cases every endpoint calls: torrents, progress
 //!   (the one qBittorrent mirror and its poller), search, libraries, login,
 //!   save paths.

@@ -8,8 +8,8 @@
 //! qBittorrent is the same with no subscriber or ten thousand, and no
 //! subscriber ever calls qBittorrent.
 //!
-//! The mirror is *fresh* while its last sync succeeded within three poll
-//! intervals (plus a second); reads fall back to qBittorrent otherwise.
+//! The mirror is *fresh* while its last sync succeeded within three sync
+//! periods (plus a second); reads fall back to qBittorrent otherwise.
 //! When qBittorrent goes away the mirror turns stale, subscriptions stay
 //! open, and when it comes back the sync restarts from `rid=0` and every
 //! subscriber gets a fresh snapshot.
