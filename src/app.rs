@@ -1,29 +1,20 @@
-//! Wiring: the shared state, the router, and running the server.
+//! The composition root: starts (or connects to) qBittorrent and wires
+//! every client and service into the state the HTTP layer serves.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::Router;
-use axum::extract::Request;
-use axum::http::{HeaderValue, Method, header};
-use ipnet::IpNet;
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tower_http::compression::CompressionLayer;
-use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::trace::{DefaultOnFailure, TraceLayer};
-use tracing::Level;
 
 use crate::auth::{Authenticator, SecretSource};
 use crate::clients::jellyfin::{ClientIdentity, JellyfinClient};
 use crate::clients::qbittorrent::{Credentials, LoginRetry, QbittorrentClient};
-use crate::config::{Config, LimitsConfig, PlaygroundConfig};
-use crate::graphql::{self, ParsedQueries, Services, TorrentqlSchema};
-use crate::http;
+use crate::config::Config;
+use crate::graphql::{self, ParsedQueries, Services};
 use crate::http::connections::ConnectionLimits;
+use crate::http::{self, AppState};
 use crate::managed::ManagedQbittorrent;
 use crate::services::TorrentService;
 use crate::services::indexer_keys::IndexerKeys;
@@ -31,189 +22,6 @@ use crate::services::libraries::{LibraryService, PathMappings};
 use crate::services::login::LoginService;
 use crate::services::progress::SyncSettings;
 use crate::services::search::SearchService;
-
-/// What every request handler shares.
-#[derive(Clone)]
-pub struct AppState {
-    pub torrents: Arc<TorrentService>,
-    pub libraries: Arc<LibraryService>,
-    pub schema: TorrentqlSchema,
-    /// Parsed queries, by their text.
-    pub parsed_queries: Arc<ParsedQueries>,
-    pub auth: Arc<Authenticator>,
-    /// Whether callers without an admin token may introspect the schema.
-    pub public_introspection: bool,
-    /// Browser origins allowed to call the API cross-origin (none: CORS
-    /// stays closed).
-    pub cors_origins: Vec<String>,
-    /// Proxies whose `X-Forwarded-For` names the client.
-    pub trusted_proxies: Vec<IpNet>,
-    pub limits: LimitsConfig,
-    pub playground: PlaygroundConfig,
-    /// Rendered once: it only depends on the configuration.
-    pub playground_page: Arc<String>,
-    /// Cancelled when the server stops: ends the poller and closes
-    /// websockets with a close frame.
-    pub shutdown: CancellationToken,
-    /// Open websocket connections, so shutdown can wait for their close
-    /// frames to go out.
-    pub connections: TaskTracker,
-    /// How many connections may be open, and how long they may idle.
-    pub connection_limits: ConnectionLimits,
-}
-
-impl AppState {
-    /// State for a qBittorrent reachable through `client`.
-    pub fn new(
-        config: &Config,
-        client: Arc<QbittorrentClient>,
-        auth: Authenticator,
-    ) -> anyhow::Result<Self> {
-        let auth = Arc::new(auth);
-        let jellyfin = match &config.jellyfin {
-            Some(jellyfin) => {
-                let device_id = crate::data_dir::read_or_create(
-                    &config.server.data_dir.join("jellyfin-device-id"),
-                    || crate::data_dir::random_token(16),
-                )
-                .context("cannot keep the Jellyfin device id in the data directory")?;
-                Some(Arc::new(JellyfinClient::new(
-                    &jellyfin.url,
-                    jellyfin.api_key.clone(),
-                    jellyfin.timeout,
-                    ClientIdentity {
-                        device_id,
-                        version: env!("CARGO_PKG_VERSION").to_owned(),
-                    },
-                )))
-            }
-            None => None,
-        };
-        let libraries = Arc::new(LibraryService::new(
-            jellyfin.clone(),
-            config
-                .jellyfin
-                .as_ref()
-                .map_or(Duration::ZERO, |jellyfin| jellyfin.cache_ttl),
-            config.libraries.clone(),
-            PathMappings::new(config.path_mappings.clone()),
-        ));
-        let torrents = Arc::new(
-            TorrentService::new(
-                client,
-                config.qbittorrent.allowed_save_roots.clone(),
-                config.qbittorrent.trackers.clone(),
-                SyncSettings {
-                    interval: config.sync.interval,
-                    max_busy_share: config.sync.max_busy_share,
-                },
-            )
-            .with_libraries(Arc::clone(&libraries))
-            .with_indexer_keys(IndexerKeys::new(&config.search.torznab))
-            .with_torrent_limits(config.limits.torrent()),
-        );
-        let search = Arc::new(SearchService::new(
-            &config.search,
-            config.qbittorrent.trackers.clone(),
-        ));
-        let login = Arc::new(LoginService::new(jellyfin, Arc::clone(&auth)));
-        let schema = graphql::build(
-            Services {
-                torrents: Arc::clone(&torrents),
-                search,
-                libraries: Arc::clone(&libraries),
-                login,
-            },
-            &config.limits,
-        );
-        Ok(Self {
-            torrents,
-            libraries,
-            schema,
-            parsed_queries: Arc::new(ParsedQueries::new(&config.limits)),
-            auth,
-            public_introspection: config.auth.public_introspection,
-            cors_origins: config.server.cors_origins.clone(),
-            trusted_proxies: config.server.trusted_proxies.clone(),
-            limits: config.limits.clone(),
-            playground: config.playground.clone(),
-            playground_page: Arc::new(http::render_playground(&config.playground)),
-            shutdown: CancellationToken::new(),
-            connections: TaskTracker::new(),
-            connection_limits: ConnectionLimits {
-                max_connections: config.server.max_connections,
-                header_timeout: config.server.header_timeout,
-            },
-        })
-    }
-}
-
-/// The application's routes.
-pub fn router(state: AppState) -> Router {
-    let cors = (!state.cors_origins.is_empty()).then(|| cors(&state.cors_origins));
-    http::routes(&state)
-        // gzip, brotli or zstd, as the client offers: a list of 10,000
-        // torrents is megabytes of JSON.
-        .layer(CompressionLayer::new())
-        .layer(tower::util::option_layer(cors))
-        // The path only: a query string may carry a token. A 5xx is not
-        // an error to log: `/readyz` answers 503 until the first sync, and
-        // anything else is logged where it happens.
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|request: &Request| {
-                    tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
-                })
-                .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
-        )
-        .with_state(state)
-}
-
-/// Lets pages from `origins` call the API (tokens travel in the
-/// `Authorization` header; no cookies, so no credentials mode). Without
-/// this layer a browser refuses every cross-origin answer, preflights
-/// included; the playground is served from torrentql itself and needs none.
-fn cors(origins: &[String]) -> CorsLayer {
-    let origins = origins
-        .iter()
-        .filter_map(|origin| HeaderValue::from_str(origin).ok());
-    CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
-        .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
-        .max_age(Duration::from_secs(3600))
-}
-
-/// How long shutdown waits for websockets to send their close frames.
-const WEBSOCKET_CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Serves `router(state)` on `listener` until `shutdown` completes, then
-/// lets in-flight requests finish and closes every websocket.
-pub async fn serve(
-    listener: TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let stop = state.shutdown.clone();
-    let connections = state.connections.clone();
-    let limits = state.connection_limits;
-    tokio::spawn({
-        let stop = stop.clone();
-        async move {
-            shutdown.await;
-            stop.cancel();
-        }
-    });
-    http::connections::serve(listener, router(state), limits, stop).await;
-    connections.close();
-    if tokio::time::timeout(WEBSOCKET_CLOSE_TIMEOUT, connections.wait())
-        .await
-        .is_err()
-    {
-        tracing::warn!("some websockets did not close in time");
-    }
-    Ok(())
-}
 
 /// How soon a managed qBittorrent is asked again after refusing a login.
 const MANAGED_LOGIN_RETRY: Duration = Duration::from_secs(60);
@@ -272,7 +80,7 @@ impl Backend {
         let client = QbittorrentClient::new(&url, credentials, qbittorrent.timeout)
             .context("cannot build the qBittorrent client")?
             .with_login_retry(login_retry);
-        let state = AppState::new(config, Arc::new(client), auth)?;
+        let state = wire(config, Arc::new(client), auth)?;
         let mirror = Arc::clone(state.torrents.mirror());
         tokio::spawn(Arc::clone(&mirror).run(state.shutdown.clone()));
         tokio::spawn(
@@ -297,4 +105,89 @@ impl Backend {
             managed.stop().await;
         }
     }
+}
+
+/// The HTTP layer's state for a qBittorrent reachable through `client`:
+/// every client and service, wired.
+fn wire(
+    config: &Config,
+    client: Arc<QbittorrentClient>,
+    auth: Authenticator,
+) -> anyhow::Result<AppState> {
+    let auth = Arc::new(auth);
+    let jellyfin = match &config.jellyfin {
+        Some(jellyfin) => {
+            let device_id = crate::data_dir::read_or_create(
+                &config.server.data_dir.join("jellyfin-device-id"),
+                || crate::data_dir::random_token(16),
+            )
+            .context("cannot keep the Jellyfin device id in the data directory")?;
+            Some(Arc::new(JellyfinClient::new(
+                &jellyfin.url,
+                jellyfin.api_key.clone(),
+                jellyfin.timeout,
+                ClientIdentity {
+                    device_id,
+                    version: env!("CARGO_PKG_VERSION").to_owned(),
+                },
+            )))
+        }
+        None => None,
+    };
+    let libraries = Arc::new(LibraryService::new(
+        jellyfin.clone(),
+        config
+            .jellyfin
+            .as_ref()
+            .map_or(Duration::ZERO, |jellyfin| jellyfin.cache_ttl),
+        config.libraries.clone(),
+        PathMappings::new(config.path_mappings.clone()),
+    ));
+    let torrents = Arc::new(
+        TorrentService::new(
+            client,
+            config.qbittorrent.allowed_save_roots.clone(),
+            config.qbittorrent.trackers.clone(),
+            SyncSettings {
+                interval: config.sync.interval,
+                max_busy_share: config.sync.max_busy_share,
+            },
+        )
+        .with_libraries(Arc::clone(&libraries))
+        .with_indexer_keys(IndexerKeys::new(&config.search.torznab))
+        .with_torrent_limits(config.limits.torrent()),
+    );
+    let search = Arc::new(SearchService::new(
+        &config.search,
+        config.qbittorrent.trackers.clone(),
+    ));
+    let login = Arc::new(LoginService::new(jellyfin, Arc::clone(&auth)));
+    let schema = graphql::build(
+        Services {
+            torrents: Arc::clone(&torrents),
+            search,
+            libraries: Arc::clone(&libraries),
+            login,
+        },
+        &config.limits,
+    );
+    Ok(AppState {
+        torrents,
+        libraries,
+        schema,
+        parsed_queries: Arc::new(ParsedQueries::new(&config.limits)),
+        auth,
+        public_introspection: config.auth.public_introspection,
+        cors_origins: config.server.cors_origins.clone(),
+        trusted_proxies: config.server.trusted_proxies.clone(),
+        limits: config.limits.clone(),
+        playground: config.playground.clone(),
+        playground_page: Arc::new(http::render_playground(&config.playground)),
+        shutdown: CancellationToken::new(),
+        connections: TaskTracker::new(),
+        connection_limits: ConnectionLimits {
+            max_connections: config.server.max_connections,
+            header_timeout: config.server.header_timeout,
+        },
+    })
 }

@@ -17,7 +17,6 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::config::AuthConfig;
-use crate::error::AppError;
 
 /// The role that grants access to every operation.
 pub const ADMIN_ROLE: &str = "admin";
@@ -68,23 +67,31 @@ impl Authentication {
     /// expired; otherwise the error the caller sees. The expiry is checked
     /// again here, on every operation: a websocket keeps the claims of its
     /// `connection_init` for as long as it stays open.
-    pub fn admin_claims(&self) -> Result<&Claims, AppError> {
+    pub fn admin_claims(&self) -> Result<&Claims, AccessDenied> {
         match self {
-            Self::Verified(claims) if claims.exp < Utc::now().timestamp() => Err(
-                AppError::Unauthenticated("the token has expired".to_owned()),
-            ),
+            Self::Verified(claims) if claims.exp < Utc::now().timestamp() => {
+                Err(AccessDenied::Expired)
+            }
             Self::Verified(claims) if claims.is_admin() => Ok(claims),
-            Self::Verified(_) => Err(AppError::Forbidden(
-                "this operation needs a token with the admin role".to_owned(),
-            )),
-            Self::Invalid(reason) => Err(AppError::Unauthenticated(format!(
-                "invalid token: {reason}"
-            ))),
-            Self::Anonymous => Err(AppError::Unauthenticated(
-                "an admin token is required: send `Authorization: Bearer <token>`".to_owned(),
-            )),
+            Self::Verified(_) => Err(AccessDenied::NotAdmin),
+            Self::Invalid(reason) => Err(AccessDenied::InvalidToken(reason.clone())),
+            Self::Anonymous => Err(AccessDenied::NoToken),
         }
     }
+}
+
+/// Why a caller may not run an operation. The texts are safe to show.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccessDenied {
+    #[error("an admin token is required: send `Authorization: Bearer <token>`")]
+    NoToken,
+    #[error("invalid token: {0}")]
+    InvalidToken(String),
+    #[error("the token has expired")]
+    Expired,
+    /// A valid token without the admin role.
+    #[error("this operation needs a token with the admin role")]
+    NotAdmin,
 }
 
 /// Why a token was refused. The texts are safe to show to the caller.

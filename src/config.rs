@@ -474,7 +474,7 @@ fn validate_libraries(raw: Vec<RawLibrary>, problems: &mut Problems) -> Vec<Libr
                 .filter_map(|(at, path)| {
                     problems.check(
                         &format!("libraries[{index}].paths[{at}]"),
-                        crate::services::save_path::normalize(path),
+                        crate::save_path::normalize(path),
                     )
                 })
                 .collect();
@@ -498,11 +498,11 @@ fn validate_path_mappings(
         .filter_map(|(index, mapping)| {
             let jellyfin = problems.check(
                 &format!("path_mappings[{index}].jellyfin"),
-                crate::services::save_path::normalize(&mapping.jellyfin),
+                crate::save_path::normalize(&mapping.jellyfin),
             );
             let qbittorrent = problems.check(
                 &format!("path_mappings[{index}].qbittorrent"),
-                crate::services::save_path::normalize(&mapping.qbittorrent),
+                crate::save_path::normalize(&mapping.qbittorrent),
             );
             Some(PathMappingConfig {
                 jellyfin: jellyfin?,
@@ -935,7 +935,7 @@ impl RawConfig {
             .filter_map(|(index, root)| {
                 problems.check(
                     &format!("qbittorrent.allowed_save_roots[{index}]"),
-                    crate::services::save_path::normalize(root),
+                    crate::save_path::normalize(root),
                 )
             })
             .collect();

@@ -3,6 +3,7 @@
 //! upstream URL, cookie or stack trace. Internals are logged once, here,
 //! where they are turned into what the user sees.
 
+use crate::auth::AccessDenied;
 use crate::clients::jellyfin::JellyfinError;
 use crate::clients::qbittorrent::QbittorrentError;
 use crate::clients::torrent_url::TorrentUrlError;
@@ -84,6 +85,15 @@ impl From<AppError> for async_graphql::Error {
         use async_graphql::ErrorExtensions;
         async_graphql::Error::new(error.message())
             .extend_with(|_, extensions| extensions.set("code", error.code()))
+    }
+}
+
+impl From<AccessDenied> for AppError {
+    fn from(denied: AccessDenied) -> Self {
+        match denied {
+            AccessDenied::NotAdmin => Self::Forbidden(denied.to_string()),
+            _ => Self::Unauthenticated(denied.to_string()),
+        }
     }
 }
 

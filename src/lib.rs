@@ -4,22 +4,25 @@
 //! # Layout
 //!
 //! - [`config`]: the one typed configuration, loaded and validated at start-up.
-//! - [`app`]: shared state, the router, and running the server.
+//! - [`app`]: the composition root: starts (or connects to) qBittorrent and
+//!   wires every client and service into the state `http` serves.
 //! - [`error`]: `AppError`, the one error users see, with `extensions.code`.
 //! - [`auth`]: JWT claims, verification and issuing.
-//! - [`http`]: axum handlers: `/graphql` (API and playground), health checks,
-//!   and the accept loop that bounds connections and their idle time.
+//! - [`http`]: the router, its state and running the server: `/graphql`
+//!   (API, playground, websockets), health checks, and the accept loop that
+//!   bounds connections and their idle time.
 //! - [`graphql`]: the schema: roots, guards, the query shape check, one
 //!   module per domain.
 //! - [`services`]: the use-cases every endpoint calls: torrents, progress
-//!   (the one qBittorrent mirror and its poller), search, libraries, login,
-//!   save paths.
+//!   (the one qBittorrent mirror and its poller), search, libraries, login.
 //! - [`clients`]: one typed client per upstream: qBittorrent, the apibay and
 //!   Torznab indexers, Jellyfin, `.torrent` URLs.
 //! - [`torrent`]: info hashes, magnet links and `.torrent` files; pure code.
 //! - [`managed`]: a qbittorrent-nox of our own when none is configured.
 //! - [`data_dir`]: the small private files kept in the data directory.
 //! - [`memory`]: hands memory freed after large answers back to the kernel.
+//! - [`save_path`]: where a download may be saved: path normalisation and
+//!   the allowed roots, shared by the configuration and the services.
 //! - [`text`]: quoting user input inside messages, cut short.
 //!
 //! Dependencies point one way: `http` -> `graphql` -> `services` ->
@@ -35,6 +38,7 @@ pub mod graphql;
 pub mod http;
 pub mod managed;
 pub mod memory;
+pub mod save_path;
 pub mod services;
 pub mod text;
 pub mod torrent;

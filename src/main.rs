@@ -6,9 +6,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use torrentql::app::{Backend, serve};
+use torrentql::app::Backend;
 use torrentql::auth::{ADMIN_ROLE, Authenticator, SecretSource};
 use torrentql::config::Config;
+use torrentql::http::serve;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]

@@ -4,6 +4,7 @@
 use async_graphql::{Context, Guard, Result};
 
 use crate::auth::{Authentication, Claims};
+use crate::error::AppError;
 
 /// Admits only a verified token whose `roles` contain `admin`.
 pub struct AdminGuard;
@@ -19,5 +20,5 @@ pub fn admin_claims<'a>(ctx: &'a Context<'_>) -> Result<&'a Claims> {
     ctx.data_opt::<Authentication>()
         .unwrap_or(&Authentication::Anonymous)
         .admin_claims()
-        .map_err(Into::into)
+        .map_err(|denied| AppError::from(denied).into())
 }

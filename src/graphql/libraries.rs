@@ -1,24 +1,12 @@
-//! Libraries (`libraries`, `Torrent.library`) and logging in with Jellyfin
-//! (`login`, the one field without the admin guard).
+//! Libraries: `libraries`, and `Torrent.library`'s type.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
-use secrecy::SecretString;
 
-use super::cost;
 use super::guards::AdminGuard;
-use super::viewer::Viewer;
 use crate::error::AppError;
 use crate::services::libraries::{self, LibraryService};
-use crate::services::login::LoginService;
-
-/// The caller's address, put in the request data by the HTTP layer (for
-/// login rate limits).
-#[derive(Debug, Clone, Copy)]
-pub struct ClientAddress(pub IpAddr);
 
 /// Where a library is defined.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -77,14 +65,6 @@ impl Library {
     }
 }
 
-#[derive(SimpleObject)]
-pub struct LoginPayload {
-    /// A torrentql admin token: send it as `Authorization: Bearer <token>`.
-    token: String,
-    expires_at: DateTime<Utc>,
-    viewer: Viewer,
-}
-
 #[derive(Default)]
 pub struct LibraryQuery;
 
@@ -103,35 +83,5 @@ impl LibraryQuery {
             .iter()
             .map(|library| Library::new(library, found.stale.as_ref()))
             .collect())
-    }
-}
-
-#[derive(Default)]
-pub struct LoginMutation;
-
-#[Object]
-impl LoginMutation {
-    /// Logs in with a Jellyfin account. An administrator gets a torrentql
-    /// admin token; anyone else `FORBIDDEN`, wrong credentials
-    /// `UNAUTHENTICATED`. Attempts are rate limited (`RATE_LIMITED`). The
-    /// only field that needs no token.
-    #[graphql(complexity = "cost::HEAVY_MUTATION + child_complexity")]
-    async fn login(
-        &self,
-        ctx: &Context<'_>,
-        username: String,
-        password: String,
-    ) -> Result<LoginPayload> {
-        let client = ctx.data_opt::<ClientAddress>().map(|address| address.0);
-        let session = ctx
-            .data::<Arc<LoginService>>()?
-            .login(&username, SecretString::from(password), client)
-            .await
-            .map_err(AppError::from)?;
-        Ok(LoginPayload {
-            token: session.token,
-            expires_at: session.expires_at,
-            viewer: Viewer::from(&session.claims),
-        })
     }
 }

@@ -8,6 +8,7 @@ mod guards;
 mod introspection;
 mod libraries;
 mod loaders;
+mod login;
 mod prerendered;
 mod progress;
 mod scalars;
@@ -31,7 +32,7 @@ use crate::services::search::SearchService;
 pub use crate::auth::Authentication;
 pub use documents::{ParsedQueries, Prepared};
 pub use introspection::refusal as introspection_refusal;
-pub use libraries::ClientAddress;
+pub use login::ClientAddress;
 pub use prerendered::Prerendered;
 
 /// The schema type served by torrentql.
@@ -48,7 +49,7 @@ pub struct Query(
 
 /// Every mutation root field.
 #[derive(MergedObject, Default)]
-pub struct Mutation(torrents::TorrentMutation, libraries::LoginMutation);
+pub struct Mutation(torrents::TorrentMutation, login::LoginMutation);
 
 /// Every subscription root field.
 #[derive(MergedSubscription, Default)]

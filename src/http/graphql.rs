@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use axum::extract::ConnectInfo;
 
-use crate::app::AppState;
+use super::AppState;
 use crate::error::AppError;
 use crate::graphql::{ClientAddress, Prepared, Prerendered, introspection_refusal};
 

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::app::AppState;
+use super::AppState;
 
 /// Always 200 while the server runs.
 pub async fn liveness() -> &'static str {

@@ -1,11 +1,24 @@
-//! HTTP endpoints. Handlers are thin: they authenticate, call the schema
-//! or a service, and shape the answer.
+//! HTTP: the router, its endpoints and running the server. Handlers are
+//! thin: they authenticate, call the schema or a service, and shape the
+//! answer.
 
 pub mod connections;
 mod graphql;
 mod health;
 mod playground;
+mod state;
 mod subscriptions;
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, header};
+use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
+use tracing::Level;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -13,7 +26,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::app::AppState;
+pub use state::AppState;
 
 pub use playground::render as render_playground;
 
@@ -86,7 +99,7 @@ async fn get_graphql(
 }
 
 /// Every route, before state and shared middleware are applied.
-pub fn routes(state: &AppState) -> Router<AppState> {
+fn routes(state: &AppState) -> Router<AppState> {
     let timeout = TimeoutLayer::with_status_code(
         axum::http::StatusCode::REQUEST_TIMEOUT,
         state.limits.request_timeout,
@@ -106,4 +119,71 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         router = router.nest_service(playground::LOCAL_ASSETS_PATH, ServeDir::new(dir));
     }
     router
+}
+
+/// The application's routes.
+pub fn router(state: AppState) -> Router {
+    let cors = (!state.cors_origins.is_empty()).then(|| cors(&state.cors_origins));
+    routes(&state)
+        // gzip, brotli or zstd, as the client offers: a list of 10,000
+        // torrents is megabytes of JSON.
+        .layer(CompressionLayer::new())
+        .layer(tower::util::option_layer(cors))
+        // The path only: a query string may carry a token. A 5xx is not
+        // an error to log: `/readyz` answers 503 until the first sync, and
+        // anything else is logged where it happens.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request| {
+                    tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
+                })
+                .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
+        )
+        .with_state(state)
+}
+
+/// Lets pages from `origins` call the API (tokens travel in the
+/// `Authorization` header; no cookies, so no credentials mode). Without
+/// this layer a browser refuses every cross-origin answer, preflights
+/// included; the playground is served from torrentql itself and needs none.
+fn cors(origins: &[String]) -> CorsLayer {
+    let origins = origins
+        .iter()
+        .filter_map(|origin| HeaderValue::from_str(origin).ok());
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(Duration::from_secs(3600))
+}
+
+/// How long shutdown waits for websockets to send their close frames.
+const WEBSOCKET_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Serves `router(state)` on `listener` until `shutdown` completes, then
+/// lets in-flight requests finish and closes every websocket.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let stop = state.shutdown.clone();
+    let connections = state.connections.clone();
+    let limits = state.connection_limits;
+    tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            shutdown.await;
+            stop.cancel();
+        }
+    });
+    connections::serve(listener, router(state), limits, stop).await;
+    connections.close();
+    if tokio::time::timeout(WEBSOCKET_CLOSE_TIMEOUT, connections.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some websockets did not close in time");
+    }
+    Ok(())
 }

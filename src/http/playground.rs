@@ -8,7 +8,7 @@
 use axum::extract::State;
 use axum::response::Html;
 
-use crate::app::AppState;
+use super::AppState;
 use crate::config::PlaygroundConfig;
 
 /// Where the local assets are mounted when `playground.assets_dir` is set.

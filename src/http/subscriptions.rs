@@ -17,7 +17,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 
-use crate::app::AppState;
+use super::AppState;
 use crate::auth::Authentication;
 use crate::graphql::{ParsedQueries, Prepared};
 
@@ -182,10 +182,7 @@ fn connection_refusal(authentication: &Authentication) -> Option<String> {
         Authentication::Anonymous => {
             Some("an admin token is required in the connection_init payload".to_owned())
         }
-        other => other
-            .admin_claims()
-            .err()
-            .map(|error| error.message().to_owned()),
+        other => other.admin_claims().err().map(|denied| denied.to_string()),
     }
 }
 

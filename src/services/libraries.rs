@@ -208,7 +208,7 @@ impl LibraryService {
                         let paths: Vec<PathBuf> = folder
                             .locations
                             .iter()
-                            .filter_map(|location| super::save_path::normalize(location).ok())
+                            .filter_map(|location| crate::save_path::normalize(location).ok())
                             .filter(|path| path.parent().is_some())
                             .collect();
                         Library {
@@ -304,7 +304,7 @@ impl LibraryService {
 
     /// The library whose folder (as qBittorrent sees it) holds `save_path`.
     pub fn library_of<'a>(&self, libraries: &'a [Library], save_path: &str) -> Option<&'a Library> {
-        let save_path = super::save_path::normalize(save_path).ok()?;
+        let save_path = crate::save_path::normalize(save_path).ok()?;
         libraries
             .iter()
             .filter_map(|library| {
@@ -353,7 +353,7 @@ impl LibraryService {
         } else {
             &torrent.content_path
         };
-        let Ok(content) = super::save_path::normalize(content) else {
+        let Ok(content) = crate::save_path::normalize(content) else {
             return;
         };
         let jellyfin_path = self.mappings.to_jellyfin(&content);

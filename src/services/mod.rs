@@ -5,7 +5,6 @@ pub mod indexer_keys;
 pub mod libraries;
 pub mod login;
 pub mod progress;
-pub mod save_path;
 pub mod search;
 pub mod torrents;
 

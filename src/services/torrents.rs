@@ -16,12 +16,12 @@ use super::ServiceError;
 use super::indexer_keys::IndexerKeys;
 use super::libraries::LibraryService;
 use super::progress::{SyncSettings, TorrentMirror};
-use super::save_path;
 use crate::clients::qbittorrent::{
     AddSource, AddTorrent, Category, QbittorrentClient, QbittorrentError, Torrent, TorrentContent,
     TorrentFilter,
 };
 use crate::clients::torrent_url::{Fetched, TorrentUrlClient};
+use crate::save_path;
 use crate::text::quote;
 use crate::torrent::{InfoHash, Magnet, TorrentFile, TorrentLimits};
 

@@ -8,8 +8,9 @@ use std::sync::OnceLock;
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{Value, json};
 use tokio::sync::{OnceCell, oneshot};
-use torrentql::app::{Backend, serve};
+use torrentql::app::Backend;
 use torrentql::config::Config;
+use torrentql::http::serve;
 use url::Url;
 
 use super::qbittorrent::{PASSWORD, Qbittorrent, USERNAME};
