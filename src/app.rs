@@ -10,7 +10,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::auth::{Authenticator, SecretSource};
 use crate::clients::jellyfin::{ClientIdentity, JellyfinClient};
-use crate::clients::qbittorrent::{Credentials, LoginRetry, QbittorrentClient};
+use crate::clients::qbittorrent::{Credentials, QbittorrentClient};
 use crate::config::Config;
 use crate::graphql::{self, ParsedQueries, Services};
 use crate::http::connections::ConnectionLimits;
@@ -22,9 +22,6 @@ use crate::services::libraries::{LibraryService, PathMappings};
 use crate::services::login::LoginService;
 use crate::services::progress::SyncSettings;
 use crate::services::search::SearchService;
-
-/// How soon a managed qBittorrent is asked again after refusing a login.
-const MANAGED_LOGIN_RETRY: Duration = Duration::from_secs(60);
 
 /// A started backend: the state to serve, and the qbittorrent-nox we run
 /// ourselves when no `qbittorrent.url` is configured.
@@ -65,21 +62,9 @@ impl Backend {
                 (managed.url().clone(), managed.credentials(), Some(managed))
             }
         };
-        let login_retry = match managed {
-            // torrentql writes its password: a refusal can only be a
-            // moment before qBittorrent has read its profile.
-            Some(_) => LoginRetry {
-                after_refusal: Some(MANAGED_LOGIN_RETRY),
-                after_ban: MANAGED_LOGIN_RETRY,
-            },
-            None => LoginRetry {
-                after_refusal: None,
-                after_ban: qbittorrent.login_retry_after_ban,
-            },
-        };
         let client = QbittorrentClient::new(&url, credentials, qbittorrent.timeout)
             .context("cannot build the qBittorrent client")?
-            .with_login_retry(login_retry);
+            .with_retry_after_ban(qbittorrent.login_retry_after_ban);
         let state = wire(config, Arc::new(client), auth)?;
         let mirror = Arc::clone(state.torrents.mirror());
         tokio::spawn(Arc::clone(&mirror).run(state.shutdown.clone()));
@@ -122,15 +107,18 @@ fn wire(
                 || crate::data_dir::random_token(16),
             )
             .context("cannot keep the Jellyfin device id in the data directory")?;
-            Some(Arc::new(JellyfinClient::new(
-                &jellyfin.url,
-                jellyfin.api_key.clone(),
-                jellyfin.timeout,
-                ClientIdentity {
-                    device_id,
-                    version: env!("CARGO_PKG_VERSION").to_owned(),
-                },
-            )))
+            Some(Arc::new(
+                JellyfinClient::new(
+                    &jellyfin.url,
+                    jellyfin.api_key.clone(),
+                    jellyfin.timeout,
+                    ClientIdentity {
+                        device_id,
+                        version: env!("CARGO_PKG_VERSION").to_owned(),
+                    },
+                )
+                .context("cannot build the Jellyfin client")?,
+            ))
         }
         None => None,
     };
@@ -153,14 +141,15 @@ fn wire(
                 max_busy_share: config.sync.max_busy_share,
             },
         )
+        .context("cannot build the client for .torrent URLs")?
         .with_libraries(Arc::clone(&libraries))
         .with_indexer_keys(IndexerKeys::new(&config.search.torznab))
         .with_torrent_limits(config.limits.torrent()),
     );
-    let search = Arc::new(SearchService::new(
-        &config.search,
-        config.qbittorrent.trackers.clone(),
-    ));
+    let search = Arc::new(
+        SearchService::new(&config.search, config.qbittorrent.trackers.clone())
+            .context("cannot build the search clients")?,
+    );
     let login = Arc::new(LoginService::new(jellyfin, Arc::clone(&auth)));
     let schema = graphql::build(
         Services {

@@ -161,7 +161,8 @@ pub struct LimitsConfig {
     pub max_depth: usize,
     /// Highest query complexity (one point per field) accepted.
     pub max_complexity: usize,
-    /// Most fields a query selects once its fragments are expanded.
+    /// Most selections (fields, fragment spreads, inline fragments) in a
+    /// query document once its fragments are expanded.
     pub max_fields: usize,
     /// Longest query text (variables not included).
     pub max_query_bytes: usize,

@@ -636,3 +636,25 @@ async fn torrents_with_too_many_files_and_magnets_with_huge_names_are_refused() 
     assert!(answer.to_string().len() < 1024, "{answer}");
     assert_eq!(qbittorrent_state().await, before);
 }
+
+#[tokio::test]
+async fn a_body_found_too_large_while_reading_is_refused_with_413() {
+    let app = app().await;
+    // Chunked, with no length declared: the limit trips while reading.
+    let chunks = futures::stream::iter(
+        std::iter::once(
+            b"{\"query\": \"{ viewer { subject } }\", \"variables\": {\"x\": \"".to_vec(),
+        )
+        .chain(std::iter::repeat_n(vec![b'x'; 1024 * 1024], 11))
+        .chain(std::iter::once(b"\"}}".to_vec()))
+        .map(Ok::<_, std::io::Error>),
+    );
+    let (status, answer) = post(app, "application/json", reqwest::Body::wrap_stream(chunks)).await;
+    assert_eq!(status, 413, "{answer}");
+    let (code, message) = first_error(&answer);
+    assert_eq!(code, Some("BAD_USER_INPUT"), "{answer}");
+    assert!(
+        message.contains("larger than the request limit"),
+        "{message}"
+    );
+}

@@ -397,6 +397,36 @@ async fn qbittorrent_down_is_upstream_unavailable_and_recovers() {
         .await;
     assert_eq!(data(&info)["qbittorrent"]["connected"], false);
 
+    // Without a token /readyz names only the kind of reason; an admin gets
+    // the reason itself.
+    let readiness = |token: Option<String>| async {
+        let mut request = app.http.get(app.url("/readyz"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let answer: Value = request
+            .send()
+            .await
+            .expect("/readyz")
+            .json()
+            .await
+            .expect("JSON");
+        answer
+    };
+    let anonymous = readiness(None).await;
+    assert_eq!(
+        anonymous,
+        json!({ "ready": false, "reason": "qbittorrent_unavailable" })
+    );
+    let admin = readiness(Some(admin_token())).await;
+    assert_eq!(admin["reason"], "qbittorrent_unavailable");
+    let detail = admin["detail"].as_str().expect("detail");
+    assert!(
+        detail.starts_with("qBittorrent does not answer"),
+        "{detail}"
+    );
+    assert!(!detail.contains("://"), "{detail}");
+
     qbittorrent.restart().await;
     let answer = app.graphql("{ torrents { hash } }", json!({})).await;
     assert_eq!(data(&answer)["torrents"], json!([]));

@@ -30,6 +30,7 @@ fn service() -> TorrentService {
             max_busy_share: 0.1,
         },
     )
+    .expect("the service builds")
 }
 
 fn add(source: TorrentSource) -> AddRequest {

@@ -90,7 +90,7 @@ impl JellyfinClient {
         api_key: SecretString,
         timeout: Duration,
         identity: ClientIdentity,
-    ) -> Self {
+    ) -> reqwest::Result<Self> {
         let mut base_url = base_url.clone();
         if !base_url.path().ends_with('/') {
             base_url.set_path(&format!("{}/", base_url.path()));
@@ -99,14 +99,13 @@ impl JellyfinClient {
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("torrentql/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("a client with these settings always builds");
-        Self {
+            .build()?;
+        Ok(Self {
             http,
             base_url,
             api_key,
             identity,
-        }
+        })
     }
 
     /// `GET /Library/VirtualFolders`.

@@ -57,14 +57,13 @@ pub struct TorrentUrlClient {
 
 impl TorrentUrlClient {
     /// A client that refuses bodies larger than `max_bytes`.
-    pub fn new(max_bytes: usize) -> Self {
+    pub fn new(max_bytes: usize) -> reqwest::Result<Self> {
         let http = reqwest::Client::builder()
             .timeout(FETCH_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("torrentql/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("a client with these settings always builds");
-        Self { http, max_bytes }
+            .build()?;
+        Ok(Self { http, max_bytes })
     }
 
     /// The same client, refusing bodies over `max_bytes` instead.
@@ -152,7 +151,7 @@ mod tests {
 
     #[tokio::test]
     async fn refuses_schemes_other_than_http_before_connecting() {
-        let client = TorrentUrlClient::new(1024);
+        let client = TorrentUrlClient::new(1024).unwrap();
         for url in ["file:///etc/passwd", "ftp://example/x.torrent", "data:,x"] {
             assert_eq!(
                 client.fetch(url).await,
@@ -194,7 +193,7 @@ mod tests {
             ))
             .mount(&server)
             .await;
-        let client = TorrentUrlClient::new(1024);
+        let client = TorrentUrlClient::new(1024).unwrap();
         let url = |path: &str| format!("{}{path}", server.uri());
 
         let hops = 10 - MAX_REDIRECTS;
@@ -229,7 +228,7 @@ mod tests {
                 .mount(&server)
                 .await;
         }
-        let client = TorrentUrlClient::new(1024);
+        let client = TorrentUrlClient::new(1024).unwrap();
         assert!(matches!(
             client.fetch(&format!("{}/fits", server.uri())).await,
             Ok(Fetched::Body(body)) if body.len() == 1024

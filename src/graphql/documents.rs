@@ -72,12 +72,19 @@ impl ParsedQueries {
         if let Some(document) = self.documents.get(query) {
             return Prepared::Document(ExecutableDocument::clone(&document));
         }
-        let Ok(_permit) = self.preparing.acquire().await else {
+        let Ok(permit) = Arc::clone(&self.preparing).acquire_owned().await else {
             unreachable!("the semaphore is never closed");
         };
+        // Another request may have prepared the same text meanwhile.
+        if let Some(document) = self.documents.get(query) {
+            return Prepared::Document(ExecutableDocument::clone(&document));
+        }
         let text = query.to_owned();
         let limits = self.limits;
         let prepared = tokio::task::spawn_blocking(move || {
+            // Held by the work itself: a request dropped meanwhile (its
+            // client gone) does not free the place while the parse runs.
+            let _permit = permit;
             let document = match parse_query(&text) {
                 Ok(document) => document,
                 Err(error) => return Prepared::Unparsable(error.into()),

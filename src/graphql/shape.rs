@@ -6,9 +6,12 @@
 //! before twice costs 2^n steps before it is refused (at 25 levels, ten
 //! seconds of CPU), and a long enough chain of fragments overflows the
 //! stack. Here each fragment is measured once, its measure reused wherever
-//! it is spread, and the walk stops at the first bound passed. A query that
-//! passes selects at most `max_fields` fields once expanded, so everything
-//! async-graphql does with it afterwards is bounded too.
+//! it is spread, and the walk stops at the first bound passed. Every
+//! selection counts (a field, a fragment spread, an inline fragment), over
+//! the whole document: all its operations, and the fragments none of them
+//! spreads (async-graphql validates those too). A document that passes
+//! holds at most `max_fields` selections once expanded, which bounds the
+//! steps of async-graphql's validation after it.
 
 use std::collections::HashMap;
 
@@ -16,6 +19,7 @@ use async_graphql::Positioned;
 use async_graphql::parser::types::{Directive, ExecutableDocument, Selection, SelectionSet};
 
 use crate::error::AppError;
+use crate::text::quote;
 
 /// Directives on one field, spread or inline fragment: `@include` and
 /// `@skip` together are two; thousands of repeats are an attack that would
@@ -30,7 +34,7 @@ pub const MAX_NESTING: usize = 64;
 /// The limits a query's shape is held to.
 #[derive(Debug, Clone, Copy)]
 pub struct ShapeLimits {
-    /// Fields selected once every fragment is expanded.
+    /// Selections in the whole document once every fragment is expanded.
     pub max_fields: usize,
     /// Deepest field nesting, as async-graphql's depth limit counts it.
     pub max_depth: usize,
@@ -43,15 +47,7 @@ pub fn refusal(document: &ExecutableDocument, limits: ShapeLimits) -> Option<App
         limits,
         fragments: HashMap::new(),
     };
-    document
-        .operations
-        .iter()
-        .find_map(|(_, operation)| {
-            measurer
-                .selection_set(&operation.node.selection_set.node, Position::default())
-                .err()
-        })
-        .map(Refusal::into_error)
+    measurer.document_total().err().map(Refusal::into_error)
 }
 
 /// What a selection set adds to the query, relative to where it sits.
@@ -102,7 +98,7 @@ impl Refusal {
     fn into_error(self) -> AppError {
         AppError::BadUserInput(match self {
             Self::Fields(limit) => format!(
-                "the query selects more than {limit} fields once its fragments are expanded"
+                "the query holds more than {limit} selections (fields, fragment spreads, inline fragments) once its fragments are expanded"
             ),
             Self::Depth(limit) => {
                 format!("the query is nested too deep: more than {limit} levels of fields")
@@ -113,7 +109,7 @@ impl Refusal {
             Self::Directives(count) => format!(
                 "a selection carries {count} directives; at most {MAX_DIRECTIVES} are allowed"
             ),
-            Self::Cycle(name) => format!("fragment \"{name}\" spreads itself"),
+            Self::Cycle(name) => format!("fragment {name} spreads itself"),
         })
     }
 }
@@ -131,13 +127,40 @@ struct Measurer<'a> {
 }
 
 impl<'a> Measurer<'a> {
+    /// Selections in the whole document: every operation expanded, and
+    /// every fragment no operation spreads.
+    fn document_total(&mut self) -> Result<usize, Refusal> {
+        let mut total = 0usize;
+        let mut add = |fields: usize, limit: usize| {
+            total = total.saturating_add(fields);
+            if total > limit {
+                return Err(Refusal::Fields(limit));
+            }
+            Ok(())
+        };
+        for (_, operation) in self.document.operations.iter() {
+            let set = &operation.node.selection_set.node;
+            add(
+                self.selection_set(set, Position::default())?.fields,
+                self.limits.max_fields,
+            )?;
+        }
+        for name in self.document.fragments.keys() {
+            if !self.fragments.contains_key(name.as_str()) {
+                let measure = self.fragment(name.as_str(), Position::default())?;
+                add(measure.fields, self.limits.max_fields)?;
+            }
+        }
+        Ok(total)
+    }
+
     /// Measures `set`, which sits at `position` in the operation.
     fn selection_set(
         &mut self,
         set: &'a SelectionSet,
         position: Position,
     ) -> Result<Measure, Refusal> {
-        if position.nesting >= MAX_NESTING {
+        if position.nesting > MAX_NESTING {
             return Err(Refusal::Nesting);
         }
         let mut measure = Measure::default();
@@ -155,13 +178,13 @@ impl<'a> Measurer<'a> {
                     directives(&fragment.node.directives)?;
                     let set = &fragment.node.selection_set.node;
                     let child = self.selection_set(set, position.below(0))?;
-                    measure.include(child, 0, 0);
+                    measure.include(child, 1, 0);
                 }
                 Selection::FragmentSpread(spread) => {
                     directives(&spread.node.directives)?;
                     let name = spread.node.fragment_name.node.as_str();
                     let child = self.fragment(name, position.below(0))?;
-                    measure.include(child, 0, 0);
+                    measure.include(child, 1, 0);
                 }
             }
             if measure.fields > self.limits.max_fields {
@@ -182,7 +205,7 @@ impl<'a> Measurer<'a> {
     fn fragment(&mut self, name: &'a str, position: Position) -> Result<Measure, Refusal> {
         match self.fragments.get(name) {
             Some(Visit::Done(measure)) => return Ok(*measure),
-            Some(Visit::InProgress) => return Err(Refusal::Cycle(name.to_owned())),
+            Some(Visit::InProgress) => return Err(Refusal::Cycle(quote(name))),
             None => {}
         }
         // An unknown fragment selects nothing here; validation reports it.
@@ -255,11 +278,12 @@ mod tests {
     fn fragment_doubling_is_refused_without_expanding_it() {
         let started = std::time::Instant::now();
         let error = check(&doubling(60)).unwrap_err();
-        assert!(error.contains("more than 1000 fields"), "{error}");
+        assert!(error.contains("more than 1000 selections"), "{error}");
         // Linear work: far below the 2^60 steps of an expansion.
         assert!(started.elapsed() < std::time::Duration::from_secs(1));
-        // Below the limit the same shape passes: 2^8 * 2 fields.
-        check(&doubling(8)).unwrap();
+        // Below the limit the same shape passes: 2^9 - 2 selections, and
+        // the operation's spread.
+        check(&doubling(7)).unwrap();
     }
 
     #[test]
@@ -270,7 +294,38 @@ mod tests {
         let spreads: String = (0..40).map(|_| "... on Query { ...Many } ").collect();
         let query = format!("{{ {spreads} }} fragment Many on Query {{ {aliases} }}");
         let error = check(&query).unwrap_err();
-        assert!(error.contains("more than 1000 fields"), "{error}");
+        assert!(error.contains("more than 1000 selections"), "{error}");
+    }
+
+    #[test]
+    fn the_whole_document_counts_every_operation_and_unspread_fragment() {
+        let fragment = format!("fragment Big on Query {{ {} }}", "__typename ".repeat(300));
+        let operations: String = (0..4)
+            .map(|index| format!("query Q{index} {{ ...Big }} "))
+            .collect();
+        let error = check(&format!("{operations} {fragment}")).unwrap_err();
+        assert!(error.contains("more than 1000 selections"), "{error}");
+        check(&format!(
+            "query Q0 {{ ...Big }} query Q1 {{ ...Big }} {fragment}"
+        ))
+        .unwrap();
+        // A fragment no operation spreads is validated all the same.
+        let unspread = format!(
+            "{{ viewer {{ subject }} }} fragment Z on Query {{ {} }}",
+            "__typename ".repeat(1_001)
+        );
+        assert!(check(&unspread).is_err());
+    }
+
+    #[test]
+    fn spreads_of_fragments_that_select_nothing_still_count() {
+        let spreads = "...Nope ".repeat(400);
+        let query = format!(
+            "{{ {} }} fragment A on Query {{ {spreads} }}",
+            "... on Query { ...A } ".repeat(10)
+        );
+        let error = check(&query).unwrap_err();
+        assert!(error.contains("more than 1000 selections"), "{error}");
     }
 
     #[test]

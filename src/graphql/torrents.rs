@@ -270,7 +270,10 @@ impl TorrentMutation {
     /// itself, since qBittorrent bans an address after five failed logins:
     /// correct the password (in qBittorrent, or `qbittorrent.password` and
     /// restart), then run this. Answers as the `qbittorrent` query.
-    #[graphql(guard = "AdminGuard")]
+    #[graphql(
+        guard = "AdminGuard",
+        complexity = "cost::HEAVY_MUTATION + child_complexity"
+    )]
     async fn retry_qbittorrent_login(&self, ctx: &Context<'_>) -> Result<QbittorrentInfo> {
         Ok(service(ctx)?.retry_qbittorrent_login().await.into())
     }

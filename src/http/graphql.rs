@@ -53,7 +53,14 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
     let body = request
         .into_body()
         .into_data_stream()
-        .map_err(std::io::Error::other)
+        .map_err(|error| {
+            let kind = if is_over_the_body_limit(&error) {
+                std::io::ErrorKind::FileTooLarge
+            } else {
+                std::io::ErrorKind::Other
+            };
+            std::io::Error::new(kind, error)
+        })
         .into_async_read();
     let options = MultipartOptions::default()
         .max_file_size(state.limits.max_upload_bytes)
@@ -101,7 +108,9 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
                     }
                     request.set_parsed_query(document);
                 }
-                Prepared::Refused(error) => return error.into_graphql_response(),
+                Prepared::Refused(error) => {
+                    return code_request_errors(error.into_graphql_response());
+                }
                 Prepared::Unparsable(error) => {
                     return code_request_errors(async_graphql::Response::from_errors(vec![error]));
                 }
@@ -231,6 +240,19 @@ pub(super) fn code_request_errors(
     response
 }
 
+/// Whether reading the body failed because it passed the request body
+/// limit (the limit layer's error, somewhere in the chain).
+fn is_over_the_body_limit(error: &axum::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(error) = cause {
+        if error.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
+}
+
 fn header(headers: &HeaderMap, name: axum::http::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|value| value.to_str().ok())
 }
@@ -263,7 +285,7 @@ fn request_error(error: &ParseRequestError) -> Response {
             StatusCode::PAYLOAD_TOO_LARGE,
             "the upload is larger than the upload limit".to_owned(),
         ),
-        ParseRequestError::Io(error) if error.to_string().contains("length limit") => (
+        ParseRequestError::Io(error) if error.kind() == std::io::ErrorKind::FileTooLarge => (
             StatusCode::PAYLOAD_TOO_LARGE,
             "the request body is larger than the request limit".to_owned(),
         ),

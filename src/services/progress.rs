@@ -82,6 +82,29 @@ pub struct ProgressEvent {
     pub removed: Vec<InfoHash>,
 }
 
+/// Why the mirror does not answer reads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unready {
+    /// The last sync failed, for this reason.
+    #[error("qBittorrent does not answer: {0}")]
+    Unanswered(String),
+    #[error("waiting for the first sync with qBittorrent")]
+    NotSyncedYet,
+    #[error("the last sync with qBittorrent is too old")]
+    SyncTooOld,
+}
+
+impl Unready {
+    /// A short name for the kind of reason, safe to show to anyone.
+    pub fn class(&self) -> &'static str {
+        match self {
+            Self::Unanswered(_) => "qbittorrent_unavailable",
+            Self::NotSyncedYet => "not_synced_yet",
+            Self::SyncTooOld => "sync_too_old",
+        }
+    }
+}
+
 /// The state of the poller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct SyncStatus {
@@ -580,16 +603,16 @@ impl TorrentMirror {
     }
 
     /// `Ok` while reads are answered from the mirror; otherwise why not.
-    pub fn readiness(&self) -> Result<(), String> {
+    pub fn readiness(&self) -> Result<(), Unready> {
         if self.is_fresh() {
             return Ok(());
         }
         let filled = self.status.borrow().filled;
         let state = self.state.read().expect("mirror lock");
         Err(match (&state.last_error, filled) {
-            (Some(error), _) => format!("qBittorrent does not answer: {error}"),
-            (None, false) => "waiting for the first sync with qBittorrent".to_owned(),
-            (None, true) => "the last sync with qBittorrent is too old".to_owned(),
+            (Some(error), _) => Unready::Unanswered(error.clone()),
+            (None, false) => Unready::NotSyncedYet,
+            (None, true) => Unready::SyncTooOld,
         })
     }
 

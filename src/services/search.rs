@@ -187,7 +187,9 @@ pub struct SearchService {
 }
 
 impl SearchService {
-    pub fn new(config: &SearchConfig, trackers: Vec<String>) -> Self {
+    /// The service for the enabled providers; fails only when an HTTP
+    /// client cannot be built (no TLS backend).
+    pub fn new(config: &SearchConfig, trackers: Vec<String>) -> reqwest::Result<Self> {
         let mut providers = Vec::new();
         if config.apibay.enabled {
             providers.push(Provider {
@@ -195,7 +197,7 @@ impl SearchService {
                 indexer: Indexer::Apibay(ApibayClient::new(
                     config.apibay.url.clone(),
                     config.apibay.timeout,
-                )),
+                )?),
                 timeout: config.apibay.timeout,
             });
         }
@@ -206,11 +208,11 @@ impl SearchService {
                     torznab.url.clone(),
                     torznab.api_key.clone(),
                     torznab.timeout,
-                )),
+                )?),
                 timeout: torznab.timeout,
             });
         }
-        Self {
+        Ok(Self {
             providers,
             trackers,
             indexer_keys: IndexerKeys::new(&config.torznab),
@@ -218,7 +220,7 @@ impl SearchService {
                 .max_capacity(CACHE_ENTRIES)
                 .time_to_live(config.cache_ttl)
                 .build(),
-        }
+        })
     }
 
     /// The names of the enabled providers.

@@ -107,24 +107,25 @@ pub struct TorrentService {
 
 impl TorrentService {
     /// The service and its mirror (which stays empty, and every read goes
-    /// to qBittorrent, until [`TorrentMirror::run`] is started).
+    /// to qBittorrent, until [`TorrentMirror::run`] is started). Fails only
+    /// when its HTTP client for `.torrent` URLs cannot be built.
     pub fn new(
         qbittorrent: Arc<QbittorrentClient>,
         allowed_save_roots: Vec<PathBuf>,
         trackers: Vec<String>,
         sync: SyncSettings,
-    ) -> Self {
-        Self {
+    ) -> reqwest::Result<Self> {
+        Ok(Self {
             mirror: Arc::new(TorrentMirror::new(Arc::clone(&qbittorrent), sync)),
             qbittorrent,
-            urls: TorrentUrlClient::new(TorrentLimits::default().max_bytes),
+            urls: TorrentUrlClient::new(TorrentLimits::default().max_bytes)?,
             configured_roots: allowed_save_roots,
             default_root: OnceCell::new(),
             trackers,
             libraries: None,
             indexer_keys: IndexerKeys::new(&[]),
             torrent_limits: TorrentLimits::default(),
-        }
+        })
     }
 
     /// Holds uploaded and fetched `.torrent` files to `limits` (the
@@ -309,15 +310,18 @@ impl TorrentService {
     pub async fn delete(&self, hash: InfoHash, delete_files: bool) -> Result<(), ServiceError> {
         let hash = self.require(hash).await?.hash;
         self.qbittorrent.delete(&[hash], delete_files).await?;
-        let deadline = Instant::now() + STATE_CHANGE_TIMEOUT;
-        let mut delay = FIRST_POLL_DELAY;
-        while self.qbittorrent.torrent(hash).await?.is_some() {
-            if Instant::now() >= deadline {
-                tracing::warn!(%hash, "qBittorrent still lists a deleted torrent");
-                break;
-            }
-            sleep(delay).await;
-            delay *= 2;
+        let gone = poll(STATE_CHANGE_TIMEOUT, || async {
+            Ok::<_, ServiceError>(
+                self.qbittorrent
+                    .torrent(hash)
+                    .await?
+                    .is_none()
+                    .then_some(()),
+            )
+        })
+        .await?;
+        if gone.is_none() {
+            tracing::warn!(%hash, "qBittorrent still lists a deleted torrent");
         }
         self.mirror.forget(hash);
         tracing::info!(%hash, delete_files, "torrent deleted");
@@ -530,26 +534,13 @@ impl TorrentService {
         Ok(all.into_iter().find(known_by))
     }
 
-    /// Polls with doubling delays until qBittorrent lists the torrent
-    /// known by any of `ids`.
+    /// Polls until qBittorrent lists the torrent known by any of `ids`.
     async fn wait_until_listed(
         &self,
         ids: &[InfoHash],
         timeout: Duration,
     ) -> Result<Option<Torrent>, ServiceError> {
-        let deadline = Instant::now() + timeout;
-        let mut delay = FIRST_POLL_DELAY;
-        loop {
-            if let Some(torrent) = self.find(ids).await? {
-                return Ok(Some(torrent));
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Ok(None);
-            }
-            sleep(delay.min(deadline - now)).await;
-            delay *= 2;
-        }
+        poll(timeout, || self.find(ids)).await
     }
 
     /// Polls until `done` holds for the torrent, and returns it as it is
@@ -560,22 +551,23 @@ impl TorrentService {
         hash: InfoHash,
         done: impl Fn(&Torrent) -> bool,
     ) -> Result<Torrent, ServiceError> {
-        let deadline = Instant::now() + STATE_CHANGE_TIMEOUT;
-        let mut delay = FIRST_POLL_DELAY;
-        loop {
-            let torrent = self
-                .qbittorrent
+        let current = || async {
+            self.qbittorrent
                 .torrent(hash)
                 .await?
-                .ok_or(ServiceError::TorrentNotFound(hash))?;
-            let now = Instant::now();
-            if done(&torrent) || now >= deadline {
-                self.mirror.record(&torrent);
-                return Ok(torrent);
-            }
-            sleep(delay.min(deadline - now)).await;
-            delay *= 2;
-        }
+                .ok_or(ServiceError::TorrentNotFound(hash))
+        };
+        let torrent = match poll(STATE_CHANGE_TIMEOUT, || async {
+            let torrent = current().await?;
+            Ok::<_, ServiceError>(done(&torrent).then_some(torrent))
+        })
+        .await?
+        {
+            Some(torrent) => torrent,
+            None => current().await?,
+        };
+        self.mirror.record(&torrent);
+        Ok(torrent)
     }
 
     /// Best-effort removal after a failed add, so no half-added torrent
@@ -600,6 +592,28 @@ impl TorrentService {
                 tracing::warn!(%hash, %error, "could not clean up after a failed add");
             }
         }
+    }
+}
+
+/// Asks `check` again, with pauses doubling from [`FIRST_POLL_DELAY`],
+/// until it answers `Some` or `timeout` has passed (then `None`).
+async fn poll<T, E, Check, Answer>(timeout: Duration, mut check: Check) -> Result<Option<T>, E>
+where
+    Check: FnMut() -> Answer,
+    Answer: std::future::Future<Output = Result<Option<T>, E>>,
+{
+    let deadline = Instant::now() + timeout;
+    let mut delay = FIRST_POLL_DELAY;
+    loop {
+        if let Some(done) = check().await? {
+            return Ok(Some(done));
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Ok(None);
+        }
+        sleep(delay.min(deadline - now)).await;
+        delay *= 2;
     }
 }
 

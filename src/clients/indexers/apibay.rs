@@ -42,11 +42,11 @@ pub struct ApibayClient {
 }
 
 impl ApibayClient {
-    pub fn new(base_url: Url, timeout: Duration) -> Self {
-        Self {
-            http: http_client(timeout),
+    pub fn new(base_url: Url, timeout: Duration) -> reqwest::Result<Self> {
+        Ok(Self {
+            http: http_client(timeout)?,
             base_url,
-        }
+        })
     }
 
     /// Searches one category code (0 for all).

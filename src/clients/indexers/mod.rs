@@ -22,13 +22,12 @@ pub enum IndexerError {
 }
 
 /// A client for any indexer: one shared `reqwest::Client` per indexer.
-fn http_client(timeout: Duration) -> reqwest::Client {
+fn http_client(timeout: Duration) -> reqwest::Result<reqwest::Client> {
     reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(5)))
         .user_agent(concat!("torrentql/", env!("CARGO_PKG_VERSION")))
         .build()
-        .expect("a client with these settings always builds")
 }
 
 /// Describes a transport failure without the URL (it may carry an API key).

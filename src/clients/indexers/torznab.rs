@@ -52,12 +52,12 @@ impl TorznabClient {
     /// `endpoint` is the full URL up to `/api`, e.g. Jackett's
     /// `http://host:9117/api/v2.0/indexers/all/results/torznab/api` or
     /// Prowlarr's `http://host:9696/1/api`.
-    pub fn new(endpoint: Url, api_key: SecretString, timeout: Duration) -> Self {
-        Self {
-            http: http_client(timeout),
+    pub fn new(endpoint: Url, api_key: SecretString, timeout: Duration) -> reqwest::Result<Self> {
+        Ok(Self {
+            http: http_client(timeout)?,
             endpoint,
             api_key,
-        }
+        })
     }
 
     /// Searches `categories` (all when empty).
@@ -118,7 +118,7 @@ pub fn parse(body: &[u8]) -> Result<Vec<TorznabItem>, IndexerError> {
             .and_then(|code| code.parse::<u32>().ok())
             .unwrap_or(0);
         let description = root.attribute("description").unwrap_or("no description");
-        let message = format!("error {code}: {description}");
+        let message = format!("error {code}: {}", crate::text::upstream(description));
         return Err(if CREDENTIAL_ERRORS.contains(&code) {
             IndexerError::Rejected(format!("{message} (check the API key)"))
         } else {

@@ -5,8 +5,9 @@
 //! before 5.2, `QBT_SID_<port>` after), logs in again once when a call is
 //! answered 403, and hides the pause/resume versus stop/start split of
 //! WebAPI 2.11 from its callers. It never tries refused credentials again
-//! by itself (see [`LoginRetry`]): qBittorrent bans an address after five
-//! failed logins, for an hour by default.
+//! by itself (see [`LoginRefusal`]): qBittorrent bans an address after five
+//! failed logins, for an hour by default, and forgets failures only at a
+//! successful login.
 
 mod models;
 
@@ -32,28 +33,9 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// "ban client after consecutive failures", `WebUI\BanDuration`).
 pub const QBITTORRENT_BAN_DURATION: Duration = Duration::from_secs(3600);
 
-/// When the client logs in again after qBittorrent refused a login.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LoginRetry {
-    /// After wrong credentials: `None` never tries the same ones again by
-    /// itself (qBittorrent counts every failure towards a ban, and forgets
-    /// them only at a successful login), until
-    /// [`QbittorrentClient::retry_login`]; `Some(wait)` tries again after
-    /// `wait`, for a managed qBittorrent whose password torrentql writes.
-    pub after_refusal: Option<Duration>,
-    /// After qBittorrent answered that this address is banned. A login
-    /// tried during a ban is refused without counting as a failure.
-    pub after_ban: Duration,
-}
-
-impl Default for LoginRetry {
-    fn default() -> Self {
-        Self {
-            after_refusal: None,
-            after_ban: QBITTORRENT_BAN_DURATION,
-        }
-    }
-}
+/// How soon after a refused login [`QbittorrentClient::retry_login`] may
+/// try again: many asks at once (aliases in one request) make one attempt.
+pub const RETRY_LOGIN_INTERVAL: Duration = Duration::from_secs(3);
 
 /// Why qBittorrent does not let torrentql in.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -63,9 +45,6 @@ pub enum LoginRefusal {
         "the username or password is wrong; torrentql does not try them again by itself, as qBittorrent bans an address after 5 failed logins: correct qbittorrent.password and restart torrentql, or run the retryQbittorrentLogin mutation once the password is right"
     )]
     WrongCredentials,
-    /// The same, for a managed qBittorrent: tried again after a while.
-    #[error("the username or password is wrong; trying again in {}", seconds(*.retry_in))]
-    WrongCredentialsRetrying { retry_in: Duration },
     /// 403 at login: this address is banned.
     #[error(
         "qBittorrent has banned this address after too many failed logins (for 1 hour unless its WebUI ban duration was changed); torrentql tries again in {}",
@@ -175,7 +154,10 @@ pub struct QbittorrentClient {
     /// under a reverse proxy's sub-path).
     base_url: Url,
     credentials: Credentials,
-    login_retry: LoginRetry,
+    /// After qBittorrent answered that this address is banned, how long
+    /// before the next login (a login during a ban does not count as a
+    /// failure, and refused credentials are never tried by themselves).
+    retry_after_ban: Duration,
     /// Held across a login so that concurrent callers wait for one login
     /// instead of each starting their own.
     session: Mutex<SessionSlot>,
@@ -204,27 +186,38 @@ impl QbittorrentClient {
             http,
             base_url,
             credentials,
-            login_retry: LoginRetry::default(),
+            retry_after_ban: QBITTORRENT_BAN_DURATION,
             session: Mutex::new(SessionSlot::default()),
         })
     }
 
-    /// Logs in again after a refusal as `retry` says (by default, refused
-    /// credentials never and a banned address after qBittorrent's default
-    /// ban).
-    pub fn with_login_retry(self, retry: LoginRetry) -> Self {
+    /// Tries to log in again `wait` after qBittorrent answered that this
+    /// address is banned (by default, after qBittorrent's default ban).
+    pub fn with_retry_after_ban(self, wait: Duration) -> Self {
         Self {
-            login_retry: retry,
+            retry_after_ban: wait,
             ..self
         }
     }
 
     /// Forgets a refused login and logs in now, once: for an admin who has
-    /// corrected the password in qBittorrent. Returns the WebAPI version.
+    /// corrected the password in qBittorrent. Within
+    /// [`RETRY_LOGIN_INTERVAL`] of the last refusal it answers that refusal
+    /// instead. Returns the WebAPI version.
     pub async fn retry_login(&self) -> Result<ApiVersion> {
         let mut slot = self.session.lock().await;
-        slot.refused = None;
-        slot.current = None;
+        if let Some((at, refused)) = slot.refused {
+            if at.elapsed() < RETRY_LOGIN_INTERVAL {
+                let refusal = self
+                    .still_refused(at.elapsed(), refused)
+                    .unwrap_or(LoginRefusal::WrongCredentials);
+                return Err(QbittorrentError::Unauthorized(refusal));
+            }
+            slot.refused = None;
+        }
+        if let Some(session) = &slot.current {
+            return Ok(session.api_version);
+        }
         Ok(self.login(&mut slot).await?.api_version)
     }
 
@@ -597,19 +590,11 @@ impl QbittorrentClient {
     /// Why a login refused `elapsed` ago still stands, or `None` when it is
     /// time to try again.
     fn still_refused(&self, elapsed: Duration, refused: Refused) -> Option<LoginRefusal> {
-        match (refused, self.login_retry.after_refusal) {
-            (Refused::Credentials, None) => Some(LoginRefusal::WrongCredentials),
-            (Refused::Credentials, Some(wait)) => {
-                (elapsed < wait).then(|| LoginRefusal::WrongCredentialsRetrying {
-                    retry_in: wait - elapsed,
-                })
-            }
-            (Refused::Banned, _) => {
-                let wait = self.login_retry.after_ban;
-                (elapsed < wait).then(|| LoginRefusal::Banned {
-                    retry_in: wait - elapsed,
-                })
-            }
+        match refused {
+            Refused::Credentials => Some(LoginRefusal::WrongCredentials),
+            Refused::Banned => (elapsed < self.retry_after_ban).then(|| LoginRefusal::Banned {
+                retry_in: self.retry_after_ban - elapsed,
+            }),
         }
     }
 
@@ -636,7 +621,7 @@ impl QbittorrentClient {
         match status {
             StatusCode::FORBIDDEN => {
                 return Err(QbittorrentError::Unauthorized(LoginRefusal::Banned {
-                    retry_in: self.login_retry.after_ban,
+                    retry_in: self.retry_after_ban,
                 }));
             }
             StatusCode::UNAUTHORIZED => {
@@ -736,7 +721,8 @@ fn transport_error(error: reqwest::Error) -> QbittorrentError {
     if error.is_timeout() || error.is_connect() {
         return QbittorrentError::Unavailable(why.to_owned());
     }
-    QbittorrentError::Unavailable(format!("{why} ({})", root_cause(&error)))
+    let cause = crate::text::upstream(&root_cause(&error));
+    QbittorrentError::Unavailable(format!("{why} ({cause})"))
 }
 
 fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
@@ -763,7 +749,7 @@ async fn check_status(response: Response) -> Result<Response> {
         return Ok(response);
     }
     let body = response.text().await.unwrap_or_default();
-    let detail = body.trim().chars().take(200).collect::<String>();
+    let detail = crate::text::upstream(&body);
     Err(match status {
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
             QbittorrentError::Unauthorized(LoginRefusal::Forbidden)
