@@ -177,6 +177,7 @@ fn wire(
         connection_limits: ConnectionLimits {
             max_connections: config.server.max_connections,
             header_timeout: config.server.header_timeout,
+            drain_timeout: config.limits.request_timeout,
         },
     })
 }

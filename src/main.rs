@@ -92,17 +92,8 @@ fn main() -> ExitCode {
         Command::Serve => {
             torrentql::memory::tune_allocator();
             init_tracing();
-            let open_files = torrentql::http::connections::raise_open_file_limit();
-            if let Some(limit) = open_files
-                && usize::try_from(limit)
-                    .is_ok_and(|limit| limit < config.server.max_connections + 64)
-            {
-                tracing::warn!(
-                    limit,
-                    max_connections = config.server.max_connections,
-                    "the open-file limit is below server.max_connections; connections past it wait"
-                );
-            }
+            let mut config = config;
+            fit_connections_to_open_files(&mut config);
             let runtime = match tokio::runtime::Runtime::new() {
                 Ok(runtime) => runtime,
                 Err(error) => {
@@ -118,6 +109,30 @@ fn main() -> ExitCode {
                 }
             }
         }
+    }
+}
+
+/// Raises the open-file limit as far as it goes and, when it still leaves
+/// too few for `server.max_connections` (and the files and upstream
+/// sockets torrentql needs besides), lowers the bound to fit: past the
+/// limit `accept` fails, and connections wait unseen in the backlog.
+fn fit_connections_to_open_files(config: &mut Config) {
+    /// Descriptors kept for everything but client connections.
+    const RESERVED: usize = 64;
+    let Some(limit) = torrentql::http::connections::raise_open_file_limit()
+        .and_then(|limit| usize::try_from(limit).ok())
+    else {
+        return;
+    };
+    let fits = limit.saturating_sub(RESERVED).max(1);
+    if config.server.max_connections > fits {
+        tracing::warn!(
+            open_file_limit = limit,
+            configured = config.server.max_connections,
+            max_connections = fits,
+            "the open-file limit leaves room for fewer connections than server.max_connections"
+        );
+        config.server.max_connections = fits;
     }
 }
 
@@ -146,7 +161,7 @@ async fn run_server(config: Config) -> anyhow::Result<()> {
     if backend.secret_source == SecretSource::Generated {
         print_welcome(&backend, address)?;
     }
-    serve(listener, backend.state.clone(), shutdown_signal()).await?;
+    serve(listener, backend.state.clone(), shutdown_signal()).await;
     tracing::info!("shutting down");
     backend.stop().await;
     Ok(())

@@ -4,15 +4,12 @@
 mod common;
 
 use std::path::Path;
-use std::time::Duration;
 
 use base64::Engine;
-use futures::{SinkExt, StreamExt};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use common::app::{TestApp, admin_token, error_code};
 use common::qbittorrent::Qbittorrent;
@@ -263,29 +260,13 @@ enum Init {
 /// Opens a `graphql-transport-ws` connection and sends `connection_init`
 /// with `payload`: acknowledged, or closed with a code.
 async fn websocket_init(app: &TestApp, payload: Value) -> Init {
-    let mut request = app.ws_url().into_client_request().expect("request");
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().expect("header"),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("websocket");
-    let init = json!({ "type": "connection_init", "payload": payload });
-    socket
-        .send(Message::text(init.to_string()))
-        .await
-        .expect("send");
-    let answer = tokio::time::timeout(Duration::from_secs(5), socket.next())
-        .await
-        .expect("an answer within 5 s");
-    match answer {
-        Some(Ok(Message::Text(text))) => {
+    match common::websocket::init(app, payload).await.1 {
+        Some(Message::Text(text)) => {
             let message: Value = serde_json::from_str(&text).expect("JSON");
             assert_eq!(message["type"], "connection_ack", "{message}");
             Init::Acknowledged
         }
-        Some(Ok(Message::Close(Some(frame)))) => Init::Closed(frame.code.into()),
+        Some(Message::Close(Some(frame))) => Init::Closed(frame.code.into()),
         other => panic!("unexpected answer to connection_init: {other:?}"),
     }
 }

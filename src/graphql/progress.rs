@@ -52,9 +52,8 @@ impl ProgressSubscription {
         ctx: &Context<'_>,
         hashes: Option<Vec<String>>,
     ) -> Result<impl Stream<Item = Result<TorrentProgressEvent>> + use<>> {
-        let mirror = mirror(ctx)?;
-        let hashes = parse_hashes(&mirror, hashes)?;
-        let events = mirror.progress(hashes).map(|event| {
+        let hashes = parse_hashes(hashes)?;
+        let events = mirror(ctx)?.progress(hashes).map(|event| {
             Ok(TorrentProgressEvent {
                 snapshot: event.snapshot,
                 stale: event.stale,
@@ -73,9 +72,8 @@ impl ProgressSubscription {
         ctx: &Context<'_>,
         hashes: Option<Vec<String>>,
     ) -> Result<impl Stream<Item = Result<TorrentCompletedEvent>> + use<>> {
-        let mirror = mirror(ctx)?;
-        let hashes = parse_hashes(&mirror, hashes)?;
-        let events = mirror.completions(hashes).map(|torrent| {
+        let hashes = parse_hashes(hashes)?;
+        let events = mirror(ctx)?.completions(hashes).map(|torrent| {
             Ok(TorrentCompletedEvent {
                 torrent: Torrent::new(torrent),
             })
@@ -88,22 +86,15 @@ fn mirror(ctx: &Context<'_>) -> Result<Arc<TorrentMirror>> {
     Ok(Arc::clone(ctx.data::<Arc<TorrentMirror>>()?))
 }
 
-/// The hashes to watch: those given, and the id of each the mirror knows
-/// as a hybrid's v1 hash (events carry a torrent's id).
-fn parse_hashes(
-    mirror: &TorrentMirror,
-    hashes: Option<Vec<String>>,
-) -> Result<Option<HashSet<InfoHash>>> {
-    let Some(hashes) = hashes else {
-        return Ok(None);
-    };
-    let mut watched = HashSet::new();
-    for hash in &hashes {
-        let hash = parse_hash(hash)?;
-        watched.insert(hash);
-        watched.extend(mirror.id_of(hash));
-    }
-    Ok(Some(watched))
+fn parse_hashes(hashes: Option<Vec<String>>) -> Result<Option<HashSet<InfoHash>>> {
+    Ok(hashes
+        .map(|hashes| {
+            hashes
+                .iter()
+                .map(|hash| parse_hash(hash))
+                .collect::<Result<HashSet<_>, _>>()
+        })
+        .transpose()?)
 }
 
 /// Passes `events` on until the caller's token expires, then ends with an

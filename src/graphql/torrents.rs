@@ -55,7 +55,9 @@ pub struct QbittorrentInfo {
     /// Seconds between two full syncs of torrentql's mirror of qBittorrent
     /// now: `sync.interval`, or longer while qBittorrent is slow to answer
     /// them (so that syncing takes at most `sync.max_busy_share` of its
-    /// time). Live updates come this often.
+    /// time). Changes to every torrent come this often; torrents a
+    /// subscriber names by hash are also polled every `sync.interval` in
+    /// between.
     sync_period: f64,
 }
 
@@ -104,9 +106,11 @@ pub struct AddTorrentInput {
 
 #[derive(SimpleObject)]
 pub struct AddTorrentPayload {
-    /// Known before qBittorrent is asked.
+    /// The hash qBittorrent lists the torrent under (see `Torrent.hash`):
+    /// computed before qBittorrent is asked, and confirmed by its list.
     hash: String,
-    /// True when qBittorrent already had it; nothing was added.
+    /// True when qBittorrent already had it (by either of a hybrid's
+    /// hashes); nothing was added.
     duplicate: bool,
     torrent: Torrent,
 }

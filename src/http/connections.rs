@@ -4,28 +4,36 @@
 //! A client gets [`ConnectionLimits::header_timeout`] to send each
 //! request's headers, the first one and every next one on a keep-alive
 //! connection, so a socket that sends nothing, a half-sent header and an
-//! idle keep-alive connection are all closed in that time. At most
-//! [`ConnectionLimits::max_connections`] are open at once (websockets
-//! included, until they close). At the bound, a new connection takes the
-//! place of the oldest idle one (no request in flight, not a websocket),
-//! so a flood of silent sockets cannot keep `/healthz` out; only when every
-//! open connection is busy is a new one closed at once. Accepting never
-//! stops, not even when the process runs out of file descriptors.
+//! idle keep-alive connection are all closed in that time; a write the
+//! client does not read for [`WRITE_STALL_TIMEOUT`] ends its connection
+//! (websockets included).
+//!
+//! At most [`ConnectionLimits::max_connections`] are open at once
+//! (websockets included, until they close). At the bound, a new connection
+//! takes the place of the oldest idle one, so a flood of silent sockets
+//! cannot keep `/healthz` out. A connection is busy, and never taken, only
+//! while it does work a client cannot get for free: a GraphQL request whose
+//! body is in, an answer being written, an authenticated websocket. When
+//! every open connection is busy a new one is closed at once. Accepting
+//! never stops, not even when the process runs out of file descriptors.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::time::Sleep;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
@@ -38,16 +46,27 @@ pub struct ConnectionLimits {
     /// How long a client may take to send a request's headers, and how
     /// long an idle keep-alive connection stays open.
     pub header_timeout: Duration,
+    /// How long a stop waits for requests in flight (the longest a
+    /// request may run).
+    pub drain_timeout: Duration,
 }
+
+/// How long a write may wait for the client to read before its connection
+/// is dropped.
+pub const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How long to wait before accepting again after `accept` failed (out of
 /// file descriptors, say): the connections holding them are closed by
 /// their timeouts meanwhile.
 const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(50);
 
+/// Failed accepts are logged at most this often.
+const ACCEPT_ERROR_LOG_INTERVAL: Duration = Duration::from_secs(10);
+
 /// Serves `router` on `listener` until `stop` is cancelled, then lets
 /// every request in flight finish (an idle connection closes at once) and
-/// returns when the last connection has closed.
+/// returns when the last connection has closed, or after
+/// [`ConnectionLimits::drain_timeout`].
 pub async fn serve(
     listener: TcpListener,
     router: Router,
@@ -56,12 +75,16 @@ pub async fn serve(
 ) {
     let slots = Arc::new(Slots::new(limits.max_connections));
     let connections = TaskTracker::new();
+    let mut last_accept_error: Option<Instant> = None;
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(error) => {
-                    tracing::warn!(%error, "cannot accept a connection; trying again");
+                    if last_accept_error.is_none_or(|at| at.elapsed() >= ACCEPT_ERROR_LOG_INTERVAL) {
+                        tracing::warn!(%error, "cannot accept a connection; trying again");
+                        last_accept_error = Some(Instant::now());
+                    }
                     tokio::time::sleep(ACCEPT_RETRY_DELAY).await;
                     continue;
                 }
@@ -84,7 +107,12 @@ pub async fn serve(
     }
     drop(listener);
     connections.close();
-    connections.wait().await;
+    if tokio::time::timeout(limits.drain_timeout, connections.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some connections were still busy when the server stopped");
+    }
 }
 
 /// One connection, until the client closes it, its header timeout passes,
@@ -101,14 +129,15 @@ async fn serve_connection(
     let service = {
         let slot = slot.clone();
         hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
-            let busy = slot.busy();
             request.extensions_mut().insert(ConnectInfo(peer));
-            // A websocket keeps its connection busy until it closes.
+            // Handlers mark their connection busy once it is worth keeping.
             request.extensions_mut().insert(slot.clone());
             let router = router.clone();
+            let slot = slot.clone();
             async move {
                 let Ok(response) = router.oneshot(request).await;
                 // Busy until the last byte of the answer is out.
+                let busy = slot.busy();
                 Ok::<_, Infallible>(
                     response.map(|body| axum::body::Body::new(BusyBody { body, _busy: busy })),
                 )
@@ -118,7 +147,7 @@ async fn serve_connection(
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout)
-        .serve_connection(TokioIo::new(stream), service)
+        .serve_connection(TokioIo::new(WriteStallTimeout::new(stream)), service)
         .with_upgrades();
     let mut connection = std::pin::pin!(connection);
     let mut stopping = false;
@@ -158,12 +187,27 @@ pub fn raise_open_file_limit() -> Option<u64> {
 #[derive(Clone)]
 pub struct ConnectionSlot(Arc<Slot>);
 
+/// `Slot::busy` once a newer connection has taken the slot.
+const EVICTED: usize = usize::MAX;
+
 impl ConnectionSlot {
     /// Marks the connection busy (never taken for a newer one) until the
-    /// returned guard is dropped.
-    pub fn busy(&self) -> Busy {
-        self.0.busy.fetch_add(1, Ordering::Relaxed);
-        Busy(self.clone())
+    /// returned guard is dropped; `None` when a newer connection has
+    /// already taken its place (it is being closed: do no work for it).
+    pub fn busy(&self) -> Option<Busy> {
+        self.0
+            .busy
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |busy| {
+                (busy != EVICTED).then_some(busy + 1)
+            })
+            .ok()?;
+        Some(Busy(self.clone()))
+    }
+
+    /// Completes when a newer connection takes this one's place (for a
+    /// websocket that is not busy yet).
+    pub fn evicted(&self) -> impl Future<Output = ()> + Send + 'static + use<> {
+        self.0.evicted.clone().cancelled_owned()
     }
 }
 
@@ -172,14 +216,14 @@ pub struct Busy(ConnectionSlot);
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        self.0.0.busy.fetch_sub(1, Ordering::Relaxed);
+        self.0.0.busy.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
 /// An answer's body, keeping its connection busy until it is sent.
 struct BusyBody {
     body: axum::body::Body,
-    _busy: Busy,
+    _busy: Option<Busy>,
 }
 
 impl http_body::Body for BusyBody {
@@ -245,10 +289,15 @@ impl Slots {
     fn admit(self: &Arc<Self>) -> Option<ConnectionSlot> {
         let mut open = self.open.lock().expect("slots lock");
         if open.by_id.len() >= self.max {
+            // Claimed in one atomic step, so a connection that turns busy
+            // meanwhile is never closed under its request.
             let oldest_idle = open
                 .by_id
                 .iter()
-                .find(|(_, (busy, _))| busy.load(Ordering::Relaxed) == 0)
+                .find(|(_, (busy, _))| {
+                    busy.compare_exchange(0, EVICTED, Ordering::AcqRel, Ordering::Acquire)
+                        .is_ok()
+                })
                 .map(|(id, _)| *id)?;
             if let Some((_, evicted)) = open.by_id.remove(&oldest_idle) {
                 evicted.cancel();
@@ -270,5 +319,77 @@ impl Slots {
 
     fn release(&self, id: u64) {
         self.open.lock().expect("slots lock").by_id.remove(&id);
+    }
+}
+
+/// A socket whose writes fail once one has waited [`WRITE_STALL_TIMEOUT`]
+/// for the client to read: a client that stops reading holds its
+/// connection's buffers that long, then loses the connection.
+struct WriteStallTimeout {
+    stream: TcpStream,
+    /// Running while a write waits.
+    stalled: Option<Pin<Box<Sleep>>>,
+}
+
+impl WriteStallTimeout {
+    fn new(stream: TcpStream) -> Self {
+        Self {
+            stream,
+            stalled: None,
+        }
+    }
+
+    /// `poll`'s answer, or a time-out error once writes have waited too
+    /// long.
+    fn bounded<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        poll: impl FnOnce(Pin<&mut TcpStream>, &mut Context<'_>) -> Poll<std::io::Result<T>>,
+    ) -> Poll<std::io::Result<T>> {
+        if let Poll::Ready(done) = poll(Pin::new(&mut self.stream), cx) {
+            self.stalled = None;
+            return Poll::Ready(done);
+        }
+        let stalled = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(WRITE_STALL_TIMEOUT)));
+        match stalled.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the client stopped reading",
+            ))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl AsyncRead for WriteStallTimeout {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for WriteStallTimeout {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        self.get_mut()
+            .bounded(cx, |stream, cx| stream.poll_write(cx, buf))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        self.get_mut()
+            .bounded(cx, |stream, cx| stream.poll_flush(cx))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        self.get_mut()
+            .bounded(cx, |stream, cx| stream.poll_shutdown(cx))
     }
 }

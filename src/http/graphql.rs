@@ -20,6 +20,7 @@ use std::sync::Arc;
 use axum::extract::ConnectInfo;
 
 use super::AppState;
+use super::connections::ConnectionSlot;
 use crate::error::AppError;
 use crate::graphql::{ClientAddress, Prepared, Prerendered, introspection_refusal};
 
@@ -38,6 +39,7 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
                 &state.trusted_proxies,
             ))
         });
+    let slot = request.extensions().get::<ConnectionSlot>().cloned();
     let content_type = header(request.headers(), CONTENT_TYPE).map(str::to_owned);
     let supported = content_type.as_deref().is_some_and(|content_type| {
         let essence = content_type.split(';').next().unwrap_or_default().trim();
@@ -68,6 +70,18 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
     let batch = match async_graphql::http::receive_batch_body(content_type, body, options).await {
         Ok(batch) => batch,
         Err(error) => return request_error(&error),
+    };
+    // The body is in: from here on the connection does work worth keeping
+    // (see `connections`).
+    let _busy = match slot.as_ref().map(ConnectionSlot::busy) {
+        Some(None) => {
+            return error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the server is closing this connection; send the request again",
+            );
+        }
+        Some(busy) => busy,
+        None => None,
     };
     let operations = match &batch {
         BatchRequest::Single(_) => 1,

@@ -78,11 +78,12 @@ async fn get_graphql(
             Err(rejection) => return rejection.into_response(),
         };
     let connections = state.connections.clone();
-    // The socket keeps its connection busy until it closes.
-    let busy = parts
+    // The socket keeps its connection's slot; it turns busy once its
+    // client is authenticated.
+    let slot = parts
         .extensions
         .get::<connections::ConnectionSlot>()
-        .map(connections::ConnectionSlot::busy);
+        .cloned();
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(subscriptions::MAX_MESSAGE_BYTES)
@@ -91,10 +92,7 @@ async fn get_graphql(
         .read_buffer_size(subscriptions::SOCKET_BUFFER_BYTES)
         .write_buffer_size(subscriptions::SOCKET_BUFFER_BYTES)
         .on_upgrade(move |socket| {
-            connections.track_future(async move {
-                subscriptions::serve_socket(socket, state, protocol).await;
-                drop(busy);
-            })
+            connections.track_future(subscriptions::serve_socket(socket, state, protocol, slot))
         })
 }
 
@@ -166,7 +164,7 @@ pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+) {
     let stop = state.shutdown.clone();
     let connections = state.connections.clone();
     let limits = state.connection_limits;
@@ -185,5 +183,4 @@ pub async fn serve(
     {
         tracing::warn!("some websockets did not close in time");
     }
-    Ok(())
 }

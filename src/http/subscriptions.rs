@@ -18,6 +18,7 @@ use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 
 use super::AppState;
+use super::connections::ConnectionSlot;
 use crate::auth::Authentication;
 use crate::graphql::{ParsedQueries, Prepared};
 
@@ -28,12 +29,6 @@ pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 /// Read and write buffers per socket; larger messages still pass, in more
 /// system calls.
 pub const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
-
-/// How long one message may wait to be sent. What waits for a subscriber
-/// is that one message (events meanwhile turn into a fresh snapshot, as
-/// for any subscriber that falls behind), so a client that stops reading
-/// holds its socket's buffers for this long, then is dropped.
-pub const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Refusals waiting to be sent before the client's next message is read.
 const REFUSALS_QUEUED: usize = 4;
@@ -49,11 +44,33 @@ const BAD_REQUEST: u16 = 4400;
 const GOING_AWAY: u16 = 1001;
 
 /// Serves one upgraded connection until the client leaves or the server
-/// shuts down.
-pub async fn serve_socket(socket: WebSocket, state: AppState, protocol: WebSocketProtocols) {
+/// shuts down. Until `connection_init` is accepted, a newer connection may
+/// take `slot`; after, the connection is busy.
+///
+/// What waits for a subscriber that does not read is one message (events
+/// meanwhile turn into a fresh snapshot, as for any subscriber that falls
+/// behind); its connection is dropped once a write has waited
+/// [`super::connections::WRITE_STALL_TIMEOUT`].
+pub async fn serve_socket(
+    socket: WebSocket,
+    state: AppState,
+    protocol: WebSocketProtocols,
+    slot: Option<ConnectionSlot>,
+) {
     let (mut sink, mut incoming) = socket.split();
 
-    let init = match tokio::time::timeout(INIT_TIMEOUT, incoming.next()).await {
+    let evicted = slot.as_ref().map(ConnectionSlot::evicted);
+    let evicted = async move {
+        match evicted {
+            Some(evicted) => evicted.await,
+            None => std::future::pending().await,
+        }
+    };
+    let first = tokio::select! {
+        first = tokio::time::timeout(INIT_TIMEOUT, incoming.next()) => first,
+        () = evicted => return,
+    };
+    let init = match first {
         Ok(Some(Ok(Message::Text(text)))) => text.to_string(),
         Ok(Some(Ok(Message::Binary(bytes)))) => String::from_utf8_lossy(&bytes).into_owned(),
         Ok(_) => return,
@@ -89,6 +106,14 @@ pub async fn serve_socket(socket: WebSocket, state: AppState, protocol: WebSocke
         close(&mut sink, FORBIDDEN, "Forbidden").await;
         return;
     }
+    let _busy = match &slot {
+        Some(slot) => match slot.busy() {
+            Some(busy) => Some(busy),
+            // Taken by a newer connection a moment ago.
+            None => return,
+        },
+        None => None,
+    };
 
     let shutdown = state.shutdown.clone();
     // Refusals of subscriptions whose query is not prepared, answered
@@ -139,16 +164,8 @@ pub async fn serve_socket(socket: WebSocket, state: AppState, protocol: WebSocke
         };
         match message {
             WsMessage::Text(text) => {
-                let sent =
-                    tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Text(text.into())));
-                match sent.await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(_)) => return,
-                    Err(_) => {
-                        // Not even a close frame would get through.
-                        tracing::debug!("closing a websocket whose client stopped reading");
-                        return;
-                    }
+                if sink.send(Message::Text(text.into())).await.is_err() {
+                    return;
                 }
             }
             WsMessage::Close(code, reason) => {

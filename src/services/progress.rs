@@ -697,8 +697,9 @@ impl TorrentMirror {
     }
 
     /// Live progress of the torrents in `hashes` (every torrent when
-    /// `None`): a snapshot first, then only what changed, never an empty
-    /// event; a fresh snapshot after falling behind or a resync.
+    /// `None`; a hybrid's v1 hash names it too): a snapshot first, then
+    /// only what changed, never an empty event; a fresh snapshot after
+    /// falling behind or a resync.
     pub fn progress(
         self: &Arc<Self>,
         hashes: Option<HashSet<InfoHash>>,
@@ -711,6 +712,7 @@ impl TorrentMirror {
             let mut updates = mirror.updates.subscribe();
             mirror.filled().await;
             let (mut version, snapshot) = mirror.snapshot(hashes.as_ref());
+            let mut sent: HashSet<InfoHash> = snapshot.torrents.iter().map(|torrent| torrent.hash).collect();
             yield snapshot;
             loop {
                 match updates.recv().await {
@@ -722,9 +724,13 @@ impl TorrentMirror {
                     }
                     Ok(update) => {
                         version = update.version;
-                        let wanted = |hash: &InfoHash| hashes.as_ref().is_none_or(|hashes| hashes.contains(hash));
-                        let torrents: Vec<_> = update.changed.iter().filter(|t| wanted(&t.hash)).cloned().collect();
-                        let removed: Vec<_> = update.removed.iter().filter(|hash| wanted(hash)).copied().collect();
+                        let torrents: Vec<_> = update.changed.iter().filter(|t| is_watched(hashes.as_ref(), t)).cloned().collect();
+                        // A removal names the id only: a hybrid watched by its
+                        // v1 hash is known by the id of what was sent before.
+                        sent.extend(torrents.iter().map(|torrent| torrent.hash));
+                        let removed: Vec<_> = update.removed.iter()
+                            .filter(|hash| hashes.as_ref().is_none_or(|hashes| hashes.contains(hash)) || sent.contains(hash))
+                            .copied().collect();
                         if !torrents.is_empty() || !removed.is_empty() {
                             yield ProgressEvent { snapshot: false, stale: false, torrents, removed };
                         }
@@ -751,7 +757,7 @@ impl TorrentMirror {
         async_stream::stream! {
             loop {
                 match completions.recv().await {
-                    Ok(torrent) if hashes.as_ref().is_none_or(|hashes| hashes.contains(&torrent.hash)) => yield torrent,
+                    Ok(torrent) if is_watched(hashes.as_ref(), &torrent) => yield torrent,
                     Ok(_) => {}
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
                         tracing::warn!(missed, "a completion subscriber fell far behind; some completions were skipped");
@@ -780,8 +786,10 @@ impl TorrentMirror {
         let mut torrents: Vec<Arc<Torrent>> = match hashes {
             Some(hashes) => hashes
                 .iter()
-                .filter_map(|hash| state.view(hash))
-                .cloned()
+                .filter_map(|hash| state.find(hash))
+                .map(|torrent| (torrent.hash, Arc::clone(torrent)))
+                .collect::<HashMap<_, _>>()
+                .into_values()
                 .collect(),
             None => state.all().cloned().collect(),
         };
@@ -796,6 +804,14 @@ impl TorrentMirror {
             },
         )
     }
+}
+
+/// Whether a subscriber watching `hashes` (every torrent when `None`)
+/// watches `torrent`: by its id, or a hybrid by its v1 hash.
+fn is_watched(hashes: Option<&HashSet<InfoHash>>, torrent: &Torrent) -> bool {
+    hashes.is_none_or(|hashes| {
+        hashes.contains(&torrent.hash) || torrent.infohash_v1.is_some_and(|v1| hashes.contains(&v1))
+    })
 }
 
 /// The cost that sets the pace: the slowest of `costs` but one (the only

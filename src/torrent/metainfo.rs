@@ -173,7 +173,14 @@ impl Metadata {
             && file_tree.is_some();
         let mut sizes = Sizes::new(max_files);
         match (pieces.is_some(), file_tree) {
-            (true, _) => sizes.add_v1(info)?,
+            (true, tree) => {
+                sizes.add_v1(info)?;
+                // A hybrid's file tree is read too, and held to the same
+                // limit, though its files are the same ones.
+                if let Some(tree) = tree.filter(|_| v2) {
+                    Sizes::new(max_files).add_v2_tree(tree)?;
+                }
+            }
             (false, Some(tree)) if v2 => sizes.add_v2_tree(tree)?,
             _ => {}
         }
@@ -191,6 +198,8 @@ impl Metadata {
 /// Files counted and summed, within the file limit.
 struct Sizes {
     files: usize,
+    /// Padding files (BEP 47): at most one after each file.
+    padding: usize,
     total: i64,
     max_files: usize,
 }
@@ -199,9 +208,20 @@ impl Sizes {
     fn new(max_files: usize) -> Self {
         Self {
             files: 0,
+            padding: 0,
             total: 0,
             max_files,
         }
+    }
+
+    fn add_padding(&mut self) -> Result<(), Error> {
+        self.padding += 1;
+        if self.padding > self.max_files.saturating_add(1) {
+            return Err(Error::TooManyFiles {
+                limit: self.max_files,
+            });
+        }
+        Ok(())
     }
 
     fn add(&mut self, length: Option<i64>) -> Result<(), Error> {
@@ -222,7 +242,7 @@ impl Sizes {
     }
 
     /// A v1 `length`, or a `files` list whose padding files (`attr`
-    /// holding `p`, BEP 47) do not count.
+    /// holding `p`, BEP 47) count only towards a limit of their own.
     fn add_v1(&mut self, info: Value<'_>) -> Result<(), Error> {
         let Some(files) = info.get("files") else {
             return self.add(info.get("length").and_then(|length| length.as_int()));
@@ -238,7 +258,9 @@ impl Sizes {
             if file.get("path").and_then(|path| path.list()).is_none() {
                 return Err(malformed("a file has no path"));
             }
-            if !is_padding {
+            if is_padding {
+                self.add_padding()?;
+            } else {
                 self.add(file.get("length").and_then(|length| length.as_int()))?;
             }
         }
@@ -466,6 +488,24 @@ mod tests {
         assert_eq!(torrent.hashes().v1(), None);
         assert_eq!(torrent.info_hash(), v2.truncated());
         assert_eq!((torrent.total_size(), torrent.file_count()), (7, 2));
+    }
+
+    #[test]
+    fn padding_files_do_not_get_past_the_file_limit() {
+        let mut files = b"5:filesl".to_vec();
+        files.extend_from_slice(b"d6:lengthi1e4:pathl1:aee");
+        for _ in 0..20 {
+            files.extend_from_slice(b"d4:attr1:p6:lengthi1e4:pathl4:.padee");
+        }
+        files.extend_from_slice(b"e4:name1:x");
+        let limits = TorrentLimits {
+            max_files: 10,
+            ..TorrentLimits::default()
+        };
+        assert_eq!(
+            TorrentFile::parse(with_info(&files), limits).unwrap_err(),
+            Error::TooManyFiles { limit: 10 }
+        );
     }
 
     #[test]

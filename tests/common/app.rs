@@ -24,7 +24,7 @@ pub struct TestApp {
     pub address: SocketAddr,
     pub http: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
-    served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    served: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl TestApp {
@@ -106,10 +106,7 @@ impl TestApp {
             let _ = stop.send(());
         }
         if let Some(served) = self.served.take() {
-            served
-                .await
-                .expect("server task")
-                .expect("server stops cleanly");
+            served.await.expect("the server stops cleanly");
         }
     }
 
@@ -148,6 +145,29 @@ impl TestApp {
             .await;
         assert_eq!(data(&answer)["addTorrent"]["hash"], hash.to_string());
         hash.to_string()
+    }
+
+    /// Asks `/healthz` on a new connection every 20 ms, at least once and
+    /// until `done`, panicking if it does not answer 200; the slowest
+    /// answer.
+    pub async fn probe_healthz_until(&self, done: impl Fn() -> bool) -> std::time::Duration {
+        let mut slowest = std::time::Duration::ZERO;
+        let mut probes = 0;
+        while !done() || probes == 0 {
+            let started = std::time::Instant::now();
+            let status = self
+                .http
+                .get(self.url("/healthz"))
+                .send()
+                .await
+                .unwrap_or_else(|error| panic!("/healthz after {probes} probes: {error}"))
+                .status();
+            assert_eq!(status, 200);
+            slowest = slowest.max(started.elapsed());
+            probes += 1;
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        slowest
     }
 
     /// A GraphQL multipart request uploading `file` as `variables.<path>`.

@@ -8,6 +8,7 @@ pub mod proxy;
 pub mod qbittorrent;
 pub mod subscriber;
 pub mod torrents;
+pub mod websocket;
 
 use std::future::Future;
 use std::time::Duration;
