@@ -352,6 +352,29 @@ mod lenient {
             .filter(|text| !text.trim().is_empty()))
     }
 
+    /// A list, or one plain value for a list of one: an environment
+    /// variable such as `TORRENTQL_QBITTORRENT__ALLOWED_SAVE_ROOTS=/downloads`
+    /// reads as a single string. A blank value is an empty list.
+    pub fn strings<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum OneOrMany {
+            Many(Vec<Scalar>),
+            One(Scalar),
+        }
+        Ok(match OneOrMany::deserialize(deserializer)? {
+            OneOrMany::Many(items) => items.into_iter().map(Scalar::into_text).collect(),
+            OneOrMany::One(item) => {
+                let text = item.into_text();
+                if text.trim().is_empty() {
+                    Vec::new()
+                } else {
+                    vec![text]
+                }
+            }
+        })
+    }
+
     pub fn optional_secret<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<SecretString>, D::Error> {
@@ -405,6 +428,7 @@ impl Default for RawJellyfin {
 struct RawLibrary {
     #[serde(deserialize_with = "lenient::string")]
     name: String,
+    #[serde(deserialize_with = "lenient::strings")]
     paths: Vec<String>,
     #[serde(deserialize_with = "lenient::optional_string")]
     collection_type: Option<String>,
@@ -754,7 +778,9 @@ struct RawServer {
     listen: String,
     #[serde(deserialize_with = "lenient::optional_string")]
     data_dir: Option<String>,
+    #[serde(deserialize_with = "lenient::strings")]
     cors_origins: Vec<String>,
+    #[serde(deserialize_with = "lenient::strings")]
     trusted_proxies: Vec<String>,
     max_connections: usize,
     #[serde(deserialize_with = "lenient::string")]
@@ -789,7 +815,9 @@ struct RawQbittorrent {
     timeout: String,
     #[serde(deserialize_with = "lenient::string")]
     login_retry_after_ban: String,
+    #[serde(deserialize_with = "lenient::strings")]
     allowed_save_roots: Vec<String>,
+    #[serde(deserialize_with = "lenient::strings")]
     trackers: Vec<String>,
     managed: RawManaged,
 }
@@ -1347,8 +1375,16 @@ mod tests {
             jail.set_env("TORRENTQL_QBITTORRENT__PASSWORD", "12345");
             jail.set_env("TORRENTQL_QBITTORRENT__MANAGED__ISOLATED", "true");
             jail.set_env("TORRENTQL_SOMETHING_ELSE", "not configuration");
+            // One plain value where a list goes: a list of one.
+            jail.set_env("TORRENTQL_QBITTORRENT__ALLOWED_SAVE_ROOTS", "/downloads");
+            jail.set_env("TORRENTQL_SERVER__CORS_ORIGINS", "");
             let config = Config::load(None).map_err(|error| error.to_string())?;
             assert_eq!(config.server.listen.port(), 9999);
+            assert_eq!(
+                config.qbittorrent.allowed_save_roots,
+                [std::path::PathBuf::from("/downloads")]
+            );
+            assert!(config.server.cors_origins.is_empty());
             assert!(config.qbittorrent.managed.isolated);
             use secrecy::ExposeSecret;
             assert_eq!(

@@ -198,7 +198,7 @@ impl ConnectionSlot {
         self.0
             .busy
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |busy| {
-                (busy != EVICTED).then_some(busy + 1)
+                (busy != EVICTED).then(|| busy + 1)
             })
             .ok()?;
         Some(Busy(self.clone()))
