@@ -25,8 +25,9 @@
 //!   the allowed roots, shared by the configuration and the services.
 //! - [`text`]: quoting user input inside messages, cut short.
 //!
-//! Dependencies point one way: `http` -> `graphql` -> `services` ->
-//! `clients` / `torrent`.
+//! Dependencies point one way: `app` -> `http` -> `graphql` -> `services`
+//! -> `clients` / `torrent`, with `config`, `auth`, `save_path` and `text`
+//! below them all.
 
 pub mod app;
 pub mod auth;

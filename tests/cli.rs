@@ -390,7 +390,19 @@ async fn sigterm_finishes_requests_in_flight_closes_websockets_and_keeps_resume_
         add,
         serde_json::json!({ "i": { "url": format!("{}/slow.torrent", slow_server.uri()), "paused": true } }),
     ));
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // In flight once torrentql has asked for the .torrent.
+    common::eventually(
+        "the add to fetch its URL",
+        Duration::from_secs(10),
+        || async {
+            let asked = slow_server
+                .received_requests()
+                .await
+                .is_some_and(|requests| !requests.is_empty());
+            asked.then_some(())
+        },
+    )
+    .await;
 
     let pid = nix::unistd::Pid::from_raw(server.id().unwrap() as i32);
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();

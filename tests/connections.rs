@@ -25,6 +25,11 @@ const HEADER_TIMEOUT: Duration = Duration::from_secs(2);
 /// itself runs thousands of tasks on two cores).
 const SLACK: Duration = Duration::from_secs(3);
 
+/// Held by the tests that load both cores (thousands of sockets, hundreds
+/// of snapshots): run together, one starves the other's accept loop, and a
+/// socket the kernel keeps in a full backlog is never accepted.
+static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn app(max_connections: usize) -> TestApp {
     // Thousands of sockets, both ends in this process.
     torrentql::http::connections::raise_open_file_limit();
@@ -96,6 +101,7 @@ async fn idle_socket(address: std::net::SocketAddr, idle: Idle) -> Duration {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_thousand_idle_sockets_are_closed_and_healthz_answers_throughout() {
+    let _heavy = HEAVY.lock().await;
     let app = app(200).await;
     // In waves of 100, 10 ms apart: all at once would overflow the listen
     // backlog, and a socket the kernel holds there was never accepted, so
@@ -205,6 +211,7 @@ async fn websockets_that_never_send_connection_init_are_closed() {
 /// `WRITE_STALL_TIMEOUT` (30 s) for it to read.
 #[tokio::test]
 async fn a_subscriber_that_stops_reading_is_dropped() {
+    let _heavy = HEAVY.lock().await;
     let app = app(1024).await;
     let magnets = (0..100)
         .map(|index| {

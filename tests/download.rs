@@ -14,8 +14,8 @@ use common::torrents::{MadeTorrent, make_torrent};
 use serde_json::json;
 use torrentql::clients::qbittorrent::{AddSource, AddTorrent};
 use torrentql::torrent::{TorrentFile, TorrentLimits};
-use wiremock::matchers::{body_json, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::ResponseTemplate;
+use wiremock::matchers::body_json;
 
 const PAYLOAD_BYTES: usize = 20 * 1024 * 1024;
 /// 20 MiB at 4 MiB/s: about five seconds of progress events.
@@ -182,18 +182,10 @@ async fn completed_downloads_are_reported_to_jellyfin_once() {
     let retried = seed(&seeder, "retried.bin", 4 * mib).await;
     let outside = seed(&seeder, "outside.bin", 4 * mib).await;
 
-    let jellyfin = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/Library/VirtualFolders"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
-            common::fixture("jellyfin-virtualfolders-10.8-four-libraries.json"),
-            "application/json",
-        ))
-        .mount(&jellyfin)
-        .await;
+    let jellyfin = common::jellyfin::start().await;
+    common::jellyfin::serve_four_libraries(&jellyfin).await;
     let updated = |file: &str| {
-        Mock::given(method("POST"))
-            .and(path("/Library/Media/Updated"))
+        common::jellyfin::endpoint("POST", "/Library/Media/Updated")
             .and(body_json(json!({ "Updates": [{ "Path": format!("/media/movies/{file}"), "UpdateType": "Created" }] })))
     };
     updated("reported.bin")
@@ -214,7 +206,7 @@ async fn completed_downloads_are_reported_to_jellyfin_once() {
 
     let toml = format!(
         "[jellyfin]\nurl = \"{}\"\napi_key = \"key\"\n[[path_mappings]]\njellyfin = \"/media\"\nqbittorrent = \"{}\"\n",
-        jellyfin.uri(),
+        common::jellyfin::url(&jellyfin.uri()),
         leecher.save_path.join("media").display()
     );
     let app = TestApp::start_with(&leecher.url, &leecher, &toml).await;
@@ -269,7 +261,7 @@ async fn completed_downloads_are_reported_to_jellyfin_once() {
             .await
             .unwrap()
             .iter()
-            .filter(|request| request.url.path() == "/Library/Media/Updated")
+            .filter(|request| request.url.path() == "/jellyfin/Library/Media/Updated")
             .map(|request| {
                 let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
                 body["Updates"][0]["Path"].as_str().unwrap().to_owned()

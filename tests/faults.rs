@@ -23,7 +23,7 @@ use common::qbittorrent::{Options, PASSWORD, Qbittorrent};
 use common::torrents::{random_hash, random_magnet};
 use serde_json::{Value, json};
 use torrentql::clients::qbittorrent::{LoginRefusal, QbittorrentError, TorrentFilter};
-use wiremock::matchers::{method, path};
+use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// A read whose failing field is nullable, so an error there leaves
@@ -624,19 +624,12 @@ const LIBRARIES: &str = "{ viewer { subject } libraries { name staleness } }";
 /// A fake Jellyfin with four libraries behind a fault proxy, and an app
 /// that caches its list for 10 ms and waits 1 s for it.
 async fn jellyfin_behind_faults() -> (MockServer, FaultProxy, TestApp) {
-    let jellyfin = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/jellyfin/Library/VirtualFolders"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
-            fixture("jellyfin-virtualfolders-10.8-four-libraries.json"),
-            "application/json",
-        ))
-        .mount(&jellyfin)
-        .await;
+    let jellyfin = common::jellyfin::start().await;
+    common::jellyfin::serve_four_libraries(&jellyfin).await;
     let faults = FaultProxy::start(&jellyfin.uri().parse().unwrap()).await;
     let toml = format!(
-        "[jellyfin]\nurl = \"{}jellyfin\"\napi_key = \"{JELLYFIN_KEY}\"\ncache_ttl = \"10ms\"\ntimeout = \"1s\"\n",
-        faults.url
+        "[jellyfin]\nurl = \"{}\"\napi_key = \"{JELLYFIN_KEY}\"\ncache_ttl = \"10ms\"\ntimeout = \"1s\"\n",
+        common::jellyfin::url(faults.url.as_str())
     );
     let qbittorrent = Qbittorrent::shared();
     let app = TestApp::start_with(&qbittorrent.url, qbittorrent, &toml).await;
@@ -720,24 +713,12 @@ async fn a_slow_jellyfin_costs_one_timeout_and_the_cached_list_is_served_stale()
 
 #[tokio::test]
 async fn login_while_jellyfin_is_down_or_slow_is_unavailable_not_a_wrong_password() {
-    let jellyfin = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/jellyfin/Users/AuthenticateByName"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
-            fixture("jellyfin-authenticatebyname-admin-10.11-constructed.json"),
-            "application/json",
-        ))
-        .mount(&jellyfin)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/jellyfin/Sessions/Logout"))
-        .respond_with(ResponseTemplate::new(204))
-        .mount(&jellyfin)
-        .await;
+    let jellyfin = common::jellyfin::start().await;
+    common::jellyfin::serve_users(&jellyfin, "the-admins-password").await;
     let faults = FaultProxy::start(&jellyfin.uri().parse().unwrap()).await;
     let toml = format!(
-        "[jellyfin]\nurl = \"{}jellyfin\"\napi_key = \"{JELLYFIN_KEY}\"\ntimeout = \"1s\"\n",
-        faults.url
+        "[jellyfin]\nurl = \"{}\"\napi_key = \"{JELLYFIN_KEY}\"\ntimeout = \"1s\"\n",
+        common::jellyfin::url(faults.url.as_str())
     );
     let qbittorrent = Qbittorrent::shared();
     let app = TestApp::start_with(&qbittorrent.url, qbittorrent, &toml).await;

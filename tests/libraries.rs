@@ -10,24 +10,21 @@ use common::app::{TestApp, data, error_code};
 use common::qbittorrent::Qbittorrent;
 use common::torrents::random_magnet;
 use serde_json::{Value, json};
-use wiremock::matchers::{body_json, header, header_regex, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::matchers::header;
+use wiremock::{MockServer, ResponseTemplate};
 
 const API_KEY: &str = "jellyfin-api-key-1234";
 const LIBRARIES: &str = "{ libraries { name paths collectionType downloadPath source staleness } }";
 
-/// A fake Jellyfin; the tests reach it under the base path `/jellyfin`.
 async fn jellyfin() -> MockServer {
-    MockServer::start().await
+    common::jellyfin::start().await
 }
 
 fn virtual_folders() -> wiremock::MockBuilder {
-    Mock::given(method("GET"))
-        .and(path("/jellyfin/Library/VirtualFolders"))
-        .and(header(
-            "authorization",
-            format!("MediaBrowser Token=\"{API_KEY}\"").as_str(),
-        ))
+    common::jellyfin::endpoint("GET", "/Library/VirtualFolders").and(header(
+        "authorization",
+        format!("MediaBrowser Token=\"{API_KEY}\"").as_str(),
+    ))
 }
 
 /// Jellyfin's `/media` is qBittorrent's `<save path>/media`.
@@ -36,8 +33,8 @@ fn config(jellyfin: Option<&MockServer>, extra: &str) -> String {
     let mut toml = String::new();
     if let Some(server) = jellyfin {
         toml.push_str(&format!(
-            "[jellyfin]\nurl = \"{}/jellyfin\"\napi_key = \"{API_KEY}\"\ncache_ttl = \"10ms\"\ntimeout = \"2s\"\n",
-            server.uri()
+            "[jellyfin]\nurl = \"{}\"\napi_key = \"{API_KEY}\"\ncache_ttl = \"10ms\"\ntimeout = \"2s\"\n",
+            common::jellyfin::url(&server.uri())
         ));
     }
     toml.push_str(&format!(
@@ -238,43 +235,7 @@ const LOGIN: &str = "mutation($u: String!, $p: String!) { login(username: $u, pa
 /// the disabled `gone`.
 async fn jellyfin_with_users() -> MockServer {
     let server = jellyfin().await;
-    let login = || {
-        Mock::given(method("POST"))
-            .and(path("/jellyfin/Users/AuthenticateByName"))
-            .and(header_regex("authorization", r#"^MediaBrowser Client="torrentql", Device="torrentql", DeviceId="[^"]+", Version="[^"]+"$"#))
-    };
-    login()
-        .and(body_json(json!({ "Username": "admin", "Pw": "right" })))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
-            fixture("jellyfin-authenticatebyname-admin-10.11-constructed.json"),
-            "application/json",
-        ))
-        .mount(&server)
-        .await;
-    login()
-        .and(body_json(json!({ "Username": "demo", "Pw": "right" })))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
-            fixture("jellyfin-authenticatebyname.json"),
-            "application/json",
-        ))
-        .mount(&server)
-        .await;
-    login()
-        .and(body_json(json!({ "Username": "gone", "Pw": "right" })))
-        .respond_with(ResponseTemplate::new(403))
-        .mount(&server)
-        .await;
-    login()
-        .respond_with(
-            ResponseTemplate::new(401).set_body_raw("Error processing request.", "text/plain"),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/jellyfin/Sessions/Logout"))
-        .respond_with(ResponseTemplate::new(204))
-        .mount(&server)
-        .await;
+    common::jellyfin::serve_users(&server, "right").await;
     server
 }
 

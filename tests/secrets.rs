@@ -9,11 +9,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::json;
 use tracing_subscriber::fmt::MakeWriter;
-use wiremock::matchers::{body_json, method, path};
+use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use common::app::{JWT_SECRET, TestApp, admin_token, sign};
-use common::fixture;
 use common::qbittorrent::{PASSWORD, Qbittorrent};
 
 const JELLYFIN_API_KEY: &str = "jf-api-key-7c1d9e0b44";
@@ -86,30 +85,9 @@ async fn torznab() -> MockServer {
 /// A fake Jellyfin: an admin log-in succeeds, anything else is 401; the
 /// library list fails with 401 (a wrong API key).
 async fn jellyfin() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/Users/AuthenticateByName"))
-        .and(body_json(
-            json!({ "Username": "admin", "Pw": LOGIN_PASSWORD }),
-        ))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
-            fixture("jellyfin-authenticatebyname-admin-10.11-constructed.json"),
-            "application/json",
-        ))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/Users/AuthenticateByName"))
-        .respond_with(ResponseTemplate::new(401))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/Sessions/Logout"))
-        .respond_with(ResponseTemplate::new(204))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/Library/VirtualFolders"))
+    let server = common::jellyfin::start().await;
+    common::jellyfin::serve_users(&server, LOGIN_PASSWORD).await;
+    common::jellyfin::endpoint("GET", "/Library/VirtualFolders")
         .respond_with(ResponseTemplate::new(401))
         .mount(&server)
         .await;
@@ -134,7 +112,7 @@ async fn no_secret_reaches_the_logs_or_the_answers() {
         api_key = "{JELLYFIN_API_KEY}"
         "#,
         torznab.uri(),
-        jellyfin.uri()
+        common::jellyfin::url(&jellyfin.uri())
     );
     let app = TestApp::start_with(&qbittorrent.url, qbittorrent, &services).await;
     let mut answers = Vec::new();

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod fault_proxy;
+pub mod jellyfin;
 pub mod proxy;
 pub mod qbittorrent;
 pub mod subscriber;
