@@ -41,9 +41,13 @@ const COMPLETION_BUFFER: usize = 1024;
 /// [`MAX_RETRY_DELAY`].
 const FIRST_RETRY_DELAY: Duration = Duration::from_millis(500);
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(10);
-/// How many recent full syncs' costs set the pace (the slowest of them but
-/// one).
+/// How many recent full syncs' costs set the pace (the slowest of them,
+/// unless it is an outlier; see [`pacing_cost`]).
 const PACING_SYNCS: usize = 4;
+
+/// A sync that took this many times the median of the others hung (its
+/// time was not spent serving it) and does not set the pace alone.
+const OUTLIER_FACTOR: u32 = 3;
 
 /// How the poller paces itself.
 #[derive(Debug, Clone, Copy)]
@@ -134,11 +138,11 @@ struct MirrorState {
     last_success: Option<Instant>,
     /// The current time between full sync starts (stretched by slow syncs).
     current_interval: Duration,
-    /// What the last few full syncs took. The slowest but one sets the
-    /// pace: a sync can take twice as long as the one before it
-    /// (qBittorrent 4.5 at 10,000 torrents: 4 to 10 s), but one call that
-    /// hung (qBittorrent stopped, then continued) is not what qBittorrent
-    /// spends serving syncs.
+    /// What the last few full syncs took. The slowest sets the pace, as a
+    /// sync can take twice as long as the one before it (qBittorrent 4.5
+    /// at 10,000 torrents: 4 to 10 s); but not one call that hung
+    /// (qBittorrent stopped, then continued), which is not what
+    /// qBittorrent spends serving syncs.
     recent_full_costs: VecDeque<Duration>,
     /// How long the last focused poll took: its share of qBittorrent's time
     /// comes out of the full sync's budget.
@@ -358,8 +362,8 @@ impl TorrentMirror {
     /// Time from the start of one full sync to the start of the next, after
     /// a sync that took `cost`: the configured interval, stretched to as many
     /// intervals as it takes for syncs as slow as the slowest of the last few
-    /// but one (see [`pacing_cost`]) to take at most `max_busy_share` of
-    /// qBittorrent's time.
+    /// (outliers aside, see [`pacing_cost`]) to take at most
+    /// `max_busy_share` of qBittorrent's time.
     fn period(&self, cost: Duration) -> Duration {
         let mut state = self.state.write().expect("mirror lock");
         if state.recent_full_costs.len() == PACING_SYNCS {
@@ -814,16 +818,20 @@ fn is_watched(hashes: Option<&HashSet<InfoHash>>, torrent: &Torrent) -> bool {
     })
 }
 
-/// The cost that sets the pace: the slowest of `costs` but one (the only
-/// one, when there is one).
+/// The cost that sets the pace: the slowest of `costs`, unless it took
+/// more than [`OUTLIER_FACTOR`] times the median of the others: then the
+/// next slowest. One sync that hung is ignored; two slow ones in a row (a
+/// qBittorrent that really got slower) set the pace.
 fn pacing_cost(costs: &VecDeque<Duration>) -> Duration {
     let mut sorted: Vec<Duration> = costs.iter().copied().collect();
-    sorted.sort_unstable_by(|a, b| b.cmp(a));
-    sorted
-        .get(1)
-        .or_else(|| sorted.first())
-        .copied()
-        .unwrap_or_default()
+    sorted.sort_unstable();
+    let Some((&slowest, others)) = sorted.split_last() else {
+        return Duration::ZERO;
+    };
+    match others.get(others.len() / 2) {
+        Some(&median) if slowest > median * OUTLIER_FACTOR => others[others.len() - 1],
+        _ => slowest,
+    }
 }
 
 /// `partial` (qBittorrent's changed fields) applied to `base`, or read as
@@ -1123,7 +1131,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_slowest_recent_full_sync_but_one_sets_the_pace() {
+    async fn the_slowest_recent_full_sync_sets_the_pace_unless_it_is_an_outlier() {
         let mirror = mirror();
         let second = Duration::from_secs(1);
         let fast = Duration::from_millis(20);
