@@ -102,7 +102,8 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
         let state = &state;
         let authentication = authentication.clone();
         let prerendered = Arc::clone(&prerendered);
-        async move {
+        // Every answer leaves through `code_request_errors`, once.
+        let answer = async move {
             if request.query.trim().is_empty() {
                 return AppError::BadUserInput("the request has no query".to_owned())
                     .into_graphql_response();
@@ -122,19 +123,18 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
                     }
                     request.set_parsed_query(document);
                 }
-                Prepared::Refused(error) => {
-                    return code_request_errors(error.into_graphql_response());
-                }
+                Prepared::Refused(error) => return error.into_graphql_response(),
                 Prepared::Unparsable(error) => {
-                    return code_request_errors(async_graphql::Response::from_errors(vec![error]));
+                    return async_graphql::Response::from_errors(vec![error]);
                 }
             }
             request = request.data(authentication).data(prerendered);
             if let Some(client) = client {
                 request = request.data(client);
             }
-            code_request_errors(state.schema.execute(request).await)
-        }
+            state.schema.execute(request).await
+        };
+        async move { code_request_errors(answer.await) }
     };
     // One after another, as async-graphql's own `execute_batch` does.
     let response = match batch {

@@ -170,10 +170,8 @@ impl MirrorState {
     /// A torrent by its id or, for a hybrid listed under its v2 hash, its
     /// v1 hash (looked for only when no torrent has `hash` as its id).
     fn find(&self, hash: &InfoHash) -> Option<&Arc<Torrent>> {
-        self.view(hash).or_else(|| {
-            self.all()
-                .find(|torrent| torrent.infohash_v1 == Some(*hash))
-        })
+        self.view(hash)
+            .or_else(|| self.all().find(|torrent| torrent.is_known_by(*hash)))
     }
 
     fn all(&self) -> impl Iterator<Item = &Arc<Torrent>> {
@@ -813,9 +811,7 @@ impl TorrentMirror {
 /// Whether a subscriber watching `hashes` (every torrent when `None`)
 /// watches `torrent`: by its id, or a hybrid by its v1 hash.
 fn is_watched(hashes: Option<&HashSet<InfoHash>>, torrent: &Torrent) -> bool {
-    hashes.is_none_or(|hashes| {
-        hashes.contains(&torrent.hash) || torrent.infohash_v1.is_some_and(|v1| hashes.contains(&v1))
-    })
+    hashes.is_none_or(|hashes| torrent.known_by().any(|hash| hashes.contains(&hash)))
 }
 
 /// The cost that sets the pace: the slowest of `costs`, unless it took

@@ -117,9 +117,15 @@ impl Torrent {
         (0..ETA_UNKNOWN).contains(&self.eta).then_some(self.eta)
     }
 
-    /// Whether `hash` names this torrent: its id, or its v1 hash.
+    /// The hashes that name this torrent: its id, and its v1 hash (which
+    /// differs from the id for a hybrid listed under its v2 hash).
+    pub fn known_by(&self) -> impl Iterator<Item = InfoHash> {
+        std::iter::once(self.hash).chain(self.infohash_v1)
+    }
+
+    /// Whether `hash` names this torrent (see [`Torrent::known_by`]).
     pub fn is_known_by(&self, hash: InfoHash) -> bool {
-        self.hash == hash || self.infohash_v1 == Some(hash)
+        self.known_by().any(|known| known == hash)
     }
 
     /// The tags, split and trimmed.
