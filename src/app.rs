@@ -20,7 +20,7 @@ use crate::services::TorrentService;
 use crate::services::indexer_keys::IndexerKeys;
 use crate::services::libraries::{LibraryService, PathMappings};
 use crate::services::login::LoginService;
-use crate::services::progress::SyncSettings;
+use crate::services::mirror::SyncSettings;
 use crate::services::search::SearchService;
 
 /// A started backend: the state to serve, and the qbittorrent-nox we run
@@ -65,9 +65,10 @@ impl Backend {
         let client = QbittorrentClient::new(&url, credentials, qbittorrent.timeout)
             .context("cannot build the qBittorrent client")?
             .with_retry_after_ban(qbittorrent.login_retry_after_ban);
-        let state = wire(config, Arc::new(client), auth)?;
+        let client = Arc::new(client);
+        let state = wire(config, Arc::clone(&client), auth)?;
         let mirror = Arc::clone(state.torrents.mirror());
-        tokio::spawn(Arc::clone(&mirror).run(state.shutdown.clone()));
+        tokio::spawn(Arc::clone(&mirror).run(client, state.shutdown.clone()));
         tokio::spawn(
             Arc::clone(&state.libraries)
                 .notify_completions(mirror.completions(None), state.shutdown.clone()),

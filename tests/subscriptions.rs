@@ -148,8 +148,8 @@ async fn a_subscription_ends_when_its_token_expires() {
     );
 }
 
-/// The poller's request rate to qBittorrent with 1 and with 200
-/// subscribers over the same time: equal within one poll.
+/// The poller's requests to qBittorrent with 1 and with 200 subscribers
+/// over the same time: no more with 200, within one poll.
 #[tokio::test]
 async fn upstream_requests_do_not_grow_with_subscribers() {
     // An instance of its own: other tests' load would change the sync cost
@@ -191,12 +191,11 @@ async fn upstream_requests_do_not_grow_with_subscribers() {
         assert_eq!(events.len(), subscribers);
         assert!(events.iter().all(|&count| count >= 1));
     }
+    // The pace itself is the poller's unit tests' business (on a paused
+    // clock); here, only that subscribers do not add to it.
+    assert!(counts[0] > 0, "{counts:?}: the poller did not run");
     assert!(
-        (25..=31).contains(&counts[0]),
-        "{counts:?}: the poller should run every 100 ms"
-    );
-    assert!(
-        counts[0].abs_diff(counts[1]) <= 1,
+        counts[1] <= counts[0] + 1,
         "sync calls with 1 and 200 subscribers: {counts:?}"
     );
 }

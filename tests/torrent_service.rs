@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::qbittorrent::Qbittorrent;
 use common::torrents::{make_torrent, random_hash, random_magnet};
 use torrentql::clients::qbittorrent::{QbittorrentError, TorrentFilter};
-use torrentql::services::progress::SyncSettings;
+use torrentql::services::mirror::SyncSettings;
 use torrentql::services::{AddRequest, ServiceError, TorrentService, TorrentSource};
 use torrentql::torrent::{self, InfoHash};
 use wiremock::matchers::{method, path};

@@ -5,31 +5,44 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use async_graphql::{Context, Result, SimpleObject, Subscription};
+use async_graphql::{Context, Object, Result, SimpleObject, Subscription};
 use futures::{Stream, StreamExt};
 
 use super::guards::{AdminGuard, admin_claims};
 use super::torrent::{Torrent, Torrents};
 use super::torrents::parse_hash;
 use crate::error::AppError;
-use crate::services::progress::TorrentMirror;
+use crate::services::mirror::{ProgressEvent, TorrentMirror};
 use crate::torrent::InfoHash;
 
 /// Progress of the subscribed torrents.
-#[derive(SimpleObject)]
-pub struct TorrentProgressEvent {
+pub struct TorrentProgressEvent(ProgressEvent);
+
+#[Object]
+impl TorrentProgressEvent {
     /// True for the first event, and after a resync or falling behind:
     /// `torrents` is then every matching torrent. False: only the torrents
     /// that changed since the previous event.
-    snapshot: bool,
+    async fn snapshot(&self) -> bool {
+        self.0.snapshot
+    }
+
     /// True when this snapshot comes from a mirror that is not fresh
     /// (qBittorrent does not answer, or its last sync is too old): the
     /// torrents are as last synced, and `qbittorrent { error syncPeriod }`
     /// says why. Changes come from syncs, so they are never stale.
-    stale: bool,
-    torrents: Torrents,
+    async fn stale(&self) -> bool {
+        self.0.stale
+    }
+
+    async fn torrents(&self) -> Torrents {
+        self.0.torrents.iter().cloned().collect()
+    }
+
     /// Hashes of torrents that disappeared since the previous event.
-    removed: Vec<String>,
+    async fn removed(&self) -> Vec<String> {
+        self.0.removed.iter().map(ToString::to_string).collect()
+    }
 }
 
 /// A torrent finished downloading.
@@ -53,14 +66,9 @@ impl ProgressSubscription {
         hashes: Option<Vec<String>>,
     ) -> Result<impl Stream<Item = Result<TorrentProgressEvent>> + use<>> {
         let hashes = parse_hashes(hashes)?;
-        let events = mirror(ctx)?.progress(hashes).map(|event| {
-            Ok(TorrentProgressEvent {
-                snapshot: event.snapshot,
-                stale: event.stale,
-                torrents: event.torrents.into_iter().collect(),
-                removed: event.removed.iter().map(ToString::to_string).collect(),
-            })
-        });
+        let events = mirror(ctx)?
+            .progress(hashes)
+            .map(|event| Ok(TorrentProgressEvent(event)));
         until_token_expires(ctx, events)
     }
 

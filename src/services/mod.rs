@@ -4,7 +4,7 @@
 pub mod indexer_keys;
 pub mod libraries;
 pub mod login;
-pub mod progress;
+pub mod mirror;
 pub mod search;
 pub mod torrents;
 

@@ -15,7 +15,7 @@ use tokio::time::{Instant, sleep};
 use super::ServiceError;
 use super::indexer_keys::IndexerKeys;
 use super::libraries::LibraryService;
-use super::progress::{SyncSettings, TorrentMirror};
+use super::mirror::{SyncSettings, TorrentMirror};
 use crate::clients::qbittorrent::{
     AddSource, AddTorrent, Category, QbittorrentClient, QbittorrentError, Torrent, TorrentContent,
     TorrentFilter,
@@ -116,7 +116,7 @@ impl TorrentService {
         sync: SyncSettings,
     ) -> reqwest::Result<Self> {
         Ok(Self {
-            mirror: Arc::new(TorrentMirror::new(Arc::clone(&qbittorrent), sync)),
+            mirror: Arc::new(TorrentMirror::new(sync)),
             qbittorrent,
             urls: TorrentUrlClient::new(TorrentLimits::default().max_bytes)?,
             configured_roots: allowed_save_roots,

@@ -23,7 +23,8 @@ use url::Url;
 use crate::torrent::{InfoHash, Magnet, TorrentFile};
 
 pub use models::{
-    ApiVersion, Category, MainData, Torrent, TorrentContent, TorrentFilter, TorrentState,
+    ApiVersion, Category, CategoryChanges, MainData, Torrent, TorrentContent, TorrentFilter,
+    TorrentState,
 };
 
 /// How long to wait for qBittorrent to accept a TCP connection.
