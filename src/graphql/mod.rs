@@ -14,7 +14,6 @@ mod progress;
 mod scalars;
 mod search;
 mod shape;
-mod torrent;
 mod torrents;
 mod viewer;
 
@@ -33,7 +32,7 @@ pub use crate::auth::Authentication;
 pub use documents::{ParsedQueries, Prepared};
 pub use introspection::refusal as introspection_refusal;
 pub use login::ClientAddress;
-pub use prerendered::Prerendered;
+pub use prerendered::HttpAnswers;
 
 /// The schema type served by torrentql.
 pub type TorrentqlSchema = Schema<Query, Mutation, Subscription>;

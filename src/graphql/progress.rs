@@ -9,8 +9,7 @@ use async_graphql::{Context, Object, Result, SimpleObject, Subscription};
 use futures::{Stream, StreamExt};
 
 use super::guards::{AdminGuard, admin_claims};
-use super::torrent::{Torrent, Torrents};
-use super::torrents::parse_hash;
+use super::torrents::{Torrent, Torrents, parse_hash};
 use crate::error::AppError;
 use crate::services::mirror::{ProgressEvent, TorrentMirror};
 use crate::torrent::InfoHash;
@@ -18,6 +17,7 @@ use crate::torrent::InfoHash;
 /// Progress of the subscribed torrents.
 pub struct TorrentProgressEvent(ProgressEvent);
 
+/// Progress of the subscribed torrents.
 #[Object]
 impl TorrentProgressEvent {
     /// True for the first event, and after a resync or falling behind:

@@ -15,14 +15,13 @@ use futures::{StreamExt, TryStreamExt};
 use ipnet::IpNet;
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 
 use axum::extract::ConnectInfo;
 
 use super::AppState;
 use super::connections::ConnectionSlot;
 use crate::error::AppError;
-use crate::graphql::{ClientAddress, Prepared, Prerendered, introspection_refusal};
+use crate::graphql::{ClientAddress, HttpAnswers, Prepared, introspection_refusal};
 
 /// Runs a GraphQL request (or batch) and answers with its result.
 pub async fn execute(State(state): State<AppState>, request: Request) -> Response {
@@ -97,11 +96,11 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
         );
     }
     let may_introspect = state.public_introspection || authentication.admin_claims().is_ok();
-    let prerendered = Arc::new(Prerendered::default());
+    let answers = HttpAnswers::default();
     let run = |mut request: async_graphql::Request| {
         let state = &state;
         let authentication = authentication.clone();
-        let prerendered = Arc::clone(&prerendered);
+        let answers = &answers;
         // Every answer leaves through `code_request_errors`, once.
         let answer = async move {
             if request.query.trim().is_empty() {
@@ -128,7 +127,7 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
                     return async_graphql::Response::from_errors(vec![error]);
                 }
             }
-            request = request.data(authentication).data(prerendered);
+            request = answers.prepare(request.data(authentication));
             if let Some(client) = client {
                 request = request.data(client);
             }
@@ -143,26 +142,12 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
             BatchResponse::Batch(futures::stream::iter(requests).then(run).collect().await)
         }
     };
-    graphql_response(response, &prerendered)
+    graphql_response(response, &answers)
 }
 
-/// Answers that serialize to this size or more are freed off the request
-/// path: a list of 10,000 torrents through async-graphql's own resolvers
-/// (with a fragment, say) is 2.3 MB of JSON from 100,000 values, and
-/// freeing them took a tenth of the time to answer.
-const FREE_ELSEWHERE_FROM: usize = 256 * 1024;
-
-/// The HTTP answer for `response`, with what its resolvers `prerendered`
-/// spliced in and the headers async-graphql-axum would send.
-fn graphql_response(response: BatchResponse, prerendered: &Prerendered) -> Response {
-    let serialized = match serde_json::to_vec(&response) {
-        Ok(serialized) => serialized,
-        Err(error) => {
-            tracing::error!(%error, "cannot serialize a GraphQL response");
-            let answer = AppError::Internal.into_graphql_response();
-            return (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(answer)).into_response();
-        }
-    };
+/// The HTTP answer for `response`, with the headers async-graphql-axum
+/// would send.
+fn graphql_response(response: BatchResponse, answers: &HttpAnswers) -> Response {
     let mut headers = HeaderMap::new();
     headers.insert(
         CONTENT_TYPE,
@@ -175,11 +160,14 @@ fn graphql_response(response: BatchResponse, prerendered: &Prerendered) -> Respo
         headers.insert(CACHE_CONTROL, value);
     }
     headers.extend(response.http_headers());
-    if serialized.len() >= FREE_ELSEWHERE_FROM {
-        tokio::task::spawn_blocking(move || drop(response));
+    match answers.body(response) {
+        Ok(body) => (headers, body).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "cannot serialize a GraphQL response");
+            let answer = AppError::Internal.into_graphql_response();
+            (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(answer)).into_response()
+        }
     }
-    let body = prerendered.splice(serialized);
-    (headers, body).into_response()
 }
 
 /// The caller's address: the connection's peer, unless the peer is a

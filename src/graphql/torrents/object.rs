@@ -5,36 +5,31 @@
 //! of an object as another, which made such a list take 65 ms. Almost every
 //! selection of a torrent asks only plain fields (no arguments, directives
 //! or fragments), so for those [`Torrent`] and [`Torrents`] read the
-//! selection once and build the answer directly, from the same resolver
-//! methods, and leave anything else (`files`, `library`, fragments,
-//! directives) to async-graphql. Over HTTP, [`Torrents`] goes one step
-//! further and writes such a list as JSON itself (see
-//! [`super::prerendered`]). A test checks that every path answers alike
-//! for every field.
+//! selection once and build the answer directly, from the same field
+//! functions (one table, in [`super::fields`]), and leave anything else
+//! (`files`, `library`, fragments, directives) to async-graphql. Over
+//! HTTP, [`Torrents`] goes one step further and writes such a list as JSON
+//! itself (see [`crate::graphql::prerendered`]). A test checks that every
+//! path answers alike for every field.
 
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field, Selection};
 use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::resolve_list;
 use async_graphql::{
-    Context, ContextSelectionSet, Enum, InputType, Name, Object, OutputType, Positioned, Result,
-    ServerResult, SimpleObject, Value,
+    ContextSelectionSet, Enum, Name, OutputType, Positioned, ServerResult, SimpleObject, Value,
 };
-use chrono::{DateTime, Utc};
 use serde::Serializer as _;
 use serde::ser::SerializeMap as _;
 
-use super::cost;
-use super::loaders::FilesLoader;
-use super::prerendered::Prerendered;
-use super::scalars::Bytes;
+use super::fields::{PlainField, plain_field};
 use crate::clients::qbittorrent;
 use crate::error::AppError;
-use crate::services::libraries::LibraryService;
+use crate::graphql::prerendered::Prerendered;
+use crate::graphql::scalars::Bytes;
 
 /// A torrent in qBittorrent, answered as the schema's `Torrent` (see the
 /// module documentation).
@@ -46,152 +41,9 @@ impl Torrent {
     }
 }
 
-/// The `Torrent` object's resolvers, as async-graphql runs them.
-struct TorrentFields(Arc<qbittorrent::Torrent>);
-
-/// A torrent in qBittorrent.
-#[Object(name = "Torrent")]
-impl TorrentFields {
-    /// The hash qBittorrent lists the torrent under: 40 lowercase
-    /// hexadecimal characters. For a v1 torrent its v1 hash; for a v2 or
-    /// hybrid torrent its v2 hash cut to 40 characters. Every argument
-    /// named `hash` also takes a hybrid's v1 hash.
-    async fn hash(&self) -> String {
-        self.0.hash.to_string()
-    }
-
-    /// The v1 (SHA-1) info hash, for v1 and hybrid torrents; null for a
-    /// v2-only torrent (and on qBittorrent before 4.4).
-    async fn info_hash_v1(&self) -> Option<String> {
-        self.0.infohash_v1.map(|hash| hash.to_string())
-    }
-
-    /// The v2 (SHA-256) info hash, 64 hexadecimal characters, for v2 and
-    /// hybrid torrents; null for a v1 torrent.
-    async fn info_hash_v2(&self) -> Option<String> {
-        self.0.infohash_v2.map(|hash| hash.to_string())
-    }
-
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-
-    /// Bytes selected for download.
-    async fn size(&self) -> Bytes {
-        Bytes(self.0.size)
-    }
-
-    /// Bytes of all files, selected or not.
-    async fn total_size(&self) -> Bytes {
-        Bytes(self.0.total_size)
-    }
-
-    /// 0 to 1.
-    async fn progress(&self) -> f64 {
-        self.0.progress
-    }
-
-    /// Bytes per second.
-    async fn download_speed(&self) -> Bytes {
-        Bytes(self.0.dlspeed)
-    }
-
-    /// Bytes per second.
-    async fn upload_speed(&self) -> Bytes {
-        Bytes(self.0.upspeed)
-    }
-
-    async fn downloaded(&self) -> Bytes {
-        Bytes(self.0.downloaded)
-    }
-
-    async fn uploaded(&self) -> Bytes {
-        Bytes(self.0.uploaded)
-    }
-
-    /// Bytes still to download.
-    async fn remaining(&self) -> Bytes {
-        Bytes(self.0.amount_left)
-    }
-
-    /// Seconds until complete; null when qBittorrent does not know.
-    async fn eta(&self) -> Option<i64> {
-        self.0.eta()
-    }
-
-    async fn state(&self) -> TorrentState {
-        self.0.state().into()
-    }
-
-    /// qBittorrent's own state name (e.g. `stalledDL`, `stoppedUP`).
-    async fn raw_state(&self) -> &str {
-        &self.0.state
-    }
-
-    /// Null when the torrent has no category.
-    async fn category(&self) -> Option<&str> {
-        category(&self.0)
-    }
-
-    async fn tags(&self) -> Vec<String> {
-        self.0.tags()
-    }
-
-    /// Where qBittorrent saves the torrent, as qBittorrent sees it.
-    async fn save_path(&self) -> &str {
-        &self.0.save_path
-    }
-
-    /// The file, or the top folder, of the torrent's content.
-    async fn content_path(&self) -> &str {
-        &self.0.content_path
-    }
-
-    async fn added_at(&self) -> Option<DateTime<Utc>> {
-        self.0.added_at()
-    }
-
-    /// Null until the download completes.
-    async fn completed_at(&self) -> Option<DateTime<Utc>> {
-        self.0.completed_at()
-    }
-
-    /// Uploaded divided by downloaded.
-    async fn ratio(&self) -> f64 {
-        self.0.ratio
-    }
-
-    /// Seeds connected to.
-    async fn seeds(&self) -> i64 {
-        self.0.num_seeds
-    }
-
-    /// Leechers connected to.
-    async fn peers(&self) -> i64 {
-        self.0.num_leechs
-    }
-
-    async fn magnet_uri(&self) -> &str {
-        &self.0.magnet_uri
-    }
-
-    /// The library the torrent's save path lies in, if any.
-    async fn library(&self, ctx: &Context<'_>) -> Result<Option<super::libraries::Library>> {
-        let service = ctx.data::<Arc<LibraryService>>()?;
-        let found = service.libraries().await.map_err(AppError::from)?;
-        Ok(service
-            .library_of(&found.libraries, &self.0.save_path)
-            .map(|library| super::libraries::Library::new(library, found.stale.as_ref())))
-    }
-
-    /// The torrent's files; empty until a magnet's metadata arrives.
-    #[graphql(complexity = "cost::FILES + child_complexity")]
-    async fn files(&self, ctx: &Context<'_>) -> Result<Vec<TorrentFile>> {
-        let loader = ctx.data::<DataLoader<FilesLoader>>()?;
-        let files = loader.load_one(self.0.hash).await?.unwrap_or_default();
-        Ok(files.into_iter().map(TorrentFile::from).collect())
-    }
-}
+/// The `Torrent` object's resolvers, as async-graphql runs them (see
+/// [`super::fields`]).
+pub(super) struct TorrentFields(pub(super) Arc<qbittorrent::Torrent>);
 
 impl OutputType for Torrent {
     fn type_name() -> Cow<'static, str> {
@@ -262,9 +114,6 @@ impl OutputType for Torrents {
     }
 }
 
-/// A field that needs neither arguments nor the context.
-type PlainField = fn(&qbittorrent::Torrent) -> Value;
-
 /// A selection of plain fields only, read once for every torrent it is
 /// answered for.
 struct PlainSelection(Vec<(Name, PlainField)>);
@@ -318,46 +167,9 @@ impl PlainSelection {
     }
 }
 
-/// A plain field by its schema name: what its resolver above answers (a
-/// test holds them equal).
-fn plain_field(name: &str) -> Option<PlainField> {
-    fn text(text: &str) -> Value {
-        Value::String(text.to_owned())
-    }
-    Some(match name {
-        "__typename" => |_| Value::String(TorrentFields::type_name().into_owned()),
-        "hash" => |torrent| Value::String(torrent.hash.to_string()),
-        "infoHashV1" => |torrent| torrent.infohash_v1.map(|hash| hash.to_string()).to_value(),
-        "infoHashV2" => |torrent| torrent.infohash_v2.map(|hash| hash.to_string()).to_value(),
-        "name" => |torrent| text(&torrent.name),
-        "size" => |torrent| Bytes(torrent.size).to_value(),
-        "totalSize" => |torrent| Bytes(torrent.total_size).to_value(),
-        "progress" => |torrent| torrent.progress.to_value(),
-        "downloadSpeed" => |torrent| Bytes(torrent.dlspeed).to_value(),
-        "uploadSpeed" => |torrent| Bytes(torrent.upspeed).to_value(),
-        "downloaded" => |torrent| Bytes(torrent.downloaded).to_value(),
-        "uploaded" => |torrent| Bytes(torrent.uploaded).to_value(),
-        "remaining" => |torrent| Bytes(torrent.amount_left).to_value(),
-        "eta" => |torrent| torrent.eta().to_value(),
-        "state" => |torrent| TorrentState::from(torrent.state()).to_value(),
-        "rawState" => |torrent| text(&torrent.state),
-        "category" => |torrent| category(torrent).map_or(Value::Null, text),
-        "tags" => |torrent| torrent.tags().to_value(),
-        "savePath" => |torrent| text(&torrent.save_path),
-        "contentPath" => |torrent| text(&torrent.content_path),
-        "addedAt" => |torrent| torrent.added_at().to_value(),
-        "completedAt" => |torrent| torrent.completed_at().to_value(),
-        "ratio" => |torrent| torrent.ratio.to_value(),
-        "seeds" => |torrent| torrent.num_seeds.to_value(),
-        "peers" => |torrent| torrent.num_leechs.to_value(),
-        "magnetUri" => |torrent| text(&torrent.magnet_uri),
-        _ => return None,
-    })
-}
-
 /// One file of a torrent.
 #[derive(SimpleObject)]
-pub struct TorrentFile {
+pub(super) struct TorrentFile {
     /// Path relative to the torrent's save path.
     name: String,
     size: Bytes,
@@ -413,16 +225,13 @@ pub enum TorrentState {
     Unknown,
 }
 
-fn category(torrent: &qbittorrent::Torrent) -> Option<&str> {
-    Some(torrent.category.as_str()).filter(|category| !category.is_empty())
-}
-
 #[cfg(test)]
 mod tests {
-    use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+    use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema};
     use serde_json::{Value as Json, json};
 
     use super::*;
+    use crate::graphql::prerendered::HttpAnswers;
 
     struct TestQuery;
 
@@ -460,16 +269,20 @@ mod tests {
     /// `run` as the HTTP handler does it: lists written as JSON by their
     /// resolvers and spliced into the serialized answer.
     async fn run_prerendered(query: &str) -> Json {
-        let prerendered = Arc::new(Prerendered::default());
-        let request = async_graphql::Request::new(query).data(Arc::clone(&prerendered));
-        let response = schema().execute(request).await;
+        let answers = HttpAnswers::default();
+        let response = schema()
+            .execute(answers.prepare(async_graphql::Request::new(query)))
+            .await;
         assert!(response.errors.is_empty(), "{:?}", response.errors);
-        let serialized = serde_json::to_vec(&response.data).unwrap();
+        let unspliced = serde_json::to_vec(&response.data).unwrap();
         assert!(
-            String::from_utf8_lossy(&serialized).contains("\"torrentql-prerendered-"),
+            String::from_utf8_lossy(&unspliced).contains("\"torrentql-prerendered-"),
             "the lists were not prerendered"
         );
-        serde_json::from_slice(&prerendered.splice(serialized)).unwrap()
+        let body = answers
+            .body(async_graphql::BatchResponse::Single(response))
+            .unwrap();
+        serde_json::from_slice::<Json>(&body).unwrap()["data"].take()
     }
 
     /// Every field of `Torrent` that is a scalar or an enum and takes no

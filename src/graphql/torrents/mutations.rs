@@ -1,81 +1,17 @@
-//! Torrent queries: `torrents`, `torrent`, `categories`, `qbittorrent`, and
-//! the mutations that add, pause, resume, delete and categorise them.
+//! The torrent mutations: add, pause, resume, delete, categorise, and a
+//! new login to qBittorrent after a refused one.
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, Upload};
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, Upload};
 
-use super::cost;
-use super::guards::AdminGuard;
-use super::torrent::{Torrent, Torrents};
-use crate::clients::qbittorrent;
+use super::queries::QbittorrentInfo;
+use super::{Torrent, parse_hash, service};
 use crate::config::LimitsConfig;
 use crate::error::AppError;
-use crate::services::torrents::QbittorrentStatus;
-use crate::services::{AddRequest, TorrentService, TorrentSource};
-use crate::torrent::InfoHash;
-
-/// Which torrents `torrents` lists.
-#[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
-#[graphql(remote = "qbittorrent::TorrentFilter")]
-pub enum TorrentFilter {
-    #[default]
-    All,
-    Downloading,
-    Seeding,
-    Completed,
-    Paused,
-    Active,
-    Inactive,
-    /// Not paused.
-    Resumed,
-    Stalled,
-    Errored,
-}
-
-/// A qBittorrent category.
-#[derive(SimpleObject)]
-pub struct Category {
-    name: String,
-    /// Empty when the category uses the default save path.
-    save_path: String,
-}
-
-/// The qBittorrent torrentql talks to.
-#[derive(SimpleObject)]
-pub struct QbittorrentInfo {
-    /// Whether qBittorrent answers now.
-    connected: bool,
-    /// qBittorrent's version, e.g. `v5.1.0`; null when not connected.
-    version: Option<String>,
-    /// The WebUI API version, e.g. `2.11.4`; null when not connected.
-    webapi_version: Option<String>,
-    /// Why it is not connected.
-    error: Option<String>,
-    /// Seconds between two full syncs of torrentql's mirror of qBittorrent
-    /// now: `sync.interval`, or longer while qBittorrent is slow to answer
-    /// them (so that syncing takes at most `sync.max_busy_share` of its
-    /// time). Changes to every torrent come this often; torrents a
-    /// subscriber names by hash are also polled every `sync.interval` in
-    /// between.
-    sync_period: f64,
-}
-
-impl From<QbittorrentStatus> for QbittorrentInfo {
-    fn from(status: QbittorrentStatus) -> Self {
-        let (versions, error) = match status.versions {
-            Ok(versions) => (Some(versions), None),
-            Err(reason) => (None, Some(reason)),
-        };
-        Self {
-            connected: versions.is_some(),
-            version: versions.as_ref().map(|(version, _)| version.clone()),
-            webapi_version: versions.map(|(_, api)| api),
-            error,
-            sync_period: status.sync_period.as_secs_f64(),
-        }
-    }
-}
+use crate::graphql::cost;
+use crate::graphql::guards::AdminGuard;
+use crate::services::{AddRequest, TorrentSource};
 
 /// A torrent to add: exactly one of `magnet`, `infoHash`, `url`, `file`.
 #[derive(InputObject)]
@@ -120,70 +56,6 @@ pub struct DeleteTorrentPayload {
     hash: String,
     /// Whether the downloaded data was deleted too.
     deleted_files: bool,
-}
-
-#[derive(Default)]
-pub struct TorrentQuery;
-
-#[Object]
-impl TorrentQuery {
-    /// Torrents, optionally narrowed by state, category and hashes.
-    #[graphql(
-        guard = "AdminGuard",
-        complexity = "cost::torrent_list(hashes.as_ref(), child_complexity)"
-    )]
-    async fn torrents(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(default_with = "Some(TorrentFilter::All)")] filter: Option<TorrentFilter>,
-        category: Option<String>,
-        hashes: Option<Vec<String>>,
-    ) -> Result<Torrents> {
-        let hashes = hashes
-            .map(|hashes| {
-                hashes
-                    .iter()
-                    .map(|hash| parse_hash(hash))
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .transpose()?;
-        let torrents = service(ctx)?
-            .list(
-                filter.unwrap_or_default().into(),
-                category.as_deref(),
-                hashes.as_deref(),
-            )
-            .await
-            .map_err(AppError::from)?;
-        Ok(torrents.into_iter().collect())
-    }
-
-    /// One torrent; null when qBittorrent does not have it.
-    #[graphql(guard = "AdminGuard")]
-    async fn torrent(&self, ctx: &Context<'_>, hash: String) -> Result<Option<Torrent>> {
-        let hash = parse_hash(&hash)?;
-        let torrent = service(ctx)?.get(hash).await.map_err(AppError::from)?;
-        Ok(torrent.map(Torrent::new))
-    }
-
-    /// qBittorrent's categories.
-    #[graphql(guard = "AdminGuard")]
-    async fn categories(&self, ctx: &Context<'_>) -> Result<Vec<Category>> {
-        let categories = service(ctx)?.categories().await.map_err(AppError::from)?;
-        Ok(categories
-            .into_iter()
-            .map(|category| Category {
-                name: category.name,
-                save_path: category.save_path,
-            })
-            .collect())
-    }
-
-    /// Whether qBittorrent answers, and its versions.
-    #[graphql(guard = "AdminGuard")]
-    async fn qbittorrent(&self, ctx: &Context<'_>) -> Result<QbittorrentInfo> {
-        Ok(service(ctx)?.qbittorrent_status().await.into())
-    }
 }
 
 #[derive(Default)]
@@ -298,19 +170,6 @@ impl TorrentMutation {
             .map_err(AppError::from)?;
         Ok(Torrent::new(Arc::new(torrent)))
     }
-}
-
-fn service<'a>(ctx: &'a Context<'_>) -> Result<&'a Arc<TorrentService>> {
-    ctx.data::<Arc<TorrentService>>()
-}
-
-pub(super) fn parse_hash(hash: &str) -> Result<InfoHash, AppError> {
-    hash.parse().map_err(|error| {
-        AppError::BadUserInput(format!(
-            "invalid hash {}: {error}",
-            crate::text::quote(hash)
-        ))
-    })
 }
 
 /// Reads an uploaded `.torrent`, refusing more than the upload limit.

@@ -1,0 +1,33 @@
+//! The torrent domain of the schema: the `Torrent` object ([`object`]),
+//! its fields, each written once ([`fields`]), the queries and the
+//! mutations.
+
+mod fields;
+mod mutations;
+mod object;
+mod queries;
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Result};
+
+use crate::error::AppError;
+use crate::services::TorrentService;
+use crate::torrent::InfoHash;
+
+pub use mutations::TorrentMutation;
+pub use object::{Torrent, Torrents};
+pub use queries::TorrentQuery;
+
+fn service<'a>(ctx: &'a Context<'_>) -> Result<&'a Arc<TorrentService>> {
+    ctx.data::<Arc<TorrentService>>()
+}
+
+pub(super) fn parse_hash(hash: &str) -> Result<InfoHash, AppError> {
+    hash.parse().map_err(|error| {
+        AppError::BadUserInput(format!(
+            "invalid hash {}: {error}",
+            crate::text::quote(hash)
+        ))
+    })
+}
