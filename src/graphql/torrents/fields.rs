@@ -78,130 +78,131 @@ torrent_fields! {
     #[Object(name = "Torrent")]
     /// A torrent in qBittorrent.
     impl TorrentFields {
-    plain {
-        /// The hash qBittorrent lists the torrent under: 40 lowercase
-        /// hexadecimal characters. For a v1 torrent its v1 hash; for a v2 or
-        /// hybrid torrent its v2 hash cut to 40 characters. Every argument
-        /// named `hash` also takes a hybrid's v1 hash.
-        fn hash(torrent) -> String {
-            torrent.hash.to_string()
+        plain {
+            /// The hash qBittorrent lists the torrent under: 40 lowercase
+            /// hexadecimal characters. For a v1 torrent its v1 hash; for a v2 or
+            /// hybrid torrent its v2 hash cut to 40 characters. Every argument
+            /// named `hash` also takes a hybrid's v1 hash.
+            fn hash(torrent) -> String {
+                torrent.hash.to_string()
+            }
+
+            /// The v1 (SHA-1) info hash, for v1 and hybrid torrents; null for a
+            /// v2-only torrent (and on qBittorrent before 4.4).
+            fn info_hash_v1(torrent) -> Option<String> {
+                torrent.infohash_v1.map(|hash| hash.to_string())
+            }
+
+            /// The v2 (SHA-256) info hash, 64 hexadecimal characters, for v2 and
+            /// hybrid torrents; null for a v1 torrent.
+            fn info_hash_v2(torrent) -> Option<String> {
+                torrent.infohash_v2.map(|hash| hash.to_string())
+            }
+
+            fn name(torrent) -> &str {
+                &torrent.name
+            }
+
+            /// Bytes selected for download.
+            fn size(torrent) -> Bytes {
+                Bytes(torrent.size)
+            }
+
+            /// Bytes of all files, selected or not.
+            fn total_size(torrent) -> Bytes {
+                Bytes(torrent.total_size)
+            }
+
+            /// 0 to 1.
+            fn progress(torrent) -> f64 {
+                torrent.progress
+            }
+
+            /// Bytes per second.
+            fn download_speed(torrent) -> Bytes {
+                Bytes(torrent.dlspeed)
+            }
+
+            /// Bytes per second.
+            fn upload_speed(torrent) -> Bytes {
+                Bytes(torrent.upspeed)
+            }
+
+            fn downloaded(torrent) -> Bytes {
+                Bytes(torrent.downloaded)
+            }
+
+            fn uploaded(torrent) -> Bytes {
+                Bytes(torrent.uploaded)
+            }
+
+            /// Bytes still to download.
+            fn remaining(torrent) -> Bytes {
+                Bytes(torrent.amount_left)
+            }
+
+            /// Seconds until complete; null when qBittorrent does not know.
+            fn eta(torrent) -> Option<i64> {
+                torrent.eta()
+            }
+
+            fn state(torrent) -> TorrentState {
+                torrent.state().into()
+            }
+
+            /// qBittorrent's own state name (e.g. `stalledDL`, `stoppedUP`).
+            fn raw_state(torrent) -> &str {
+                &torrent.state
+            }
+
+            /// Null when the torrent has no category.
+            fn category(torrent) -> Option<&str> {
+                Some(torrent.category.as_str()).filter(|category| !category.is_empty())
+            }
+
+            fn tags(torrent) -> Vec<String> {
+                torrent.tags()
+            }
+
+            /// Where qBittorrent saves the torrent, as qBittorrent sees it.
+            fn save_path(torrent) -> &str {
+                &torrent.save_path
+            }
+
+            /// The file, or the top folder, of the torrent's content.
+            fn content_path(torrent) -> &str {
+                &torrent.content_path
+            }
+
+            fn added_at(torrent) -> Option<DateTime<Utc>> {
+                torrent.added_at()
+            }
+
+            /// Null until the download completes.
+            fn completed_at(torrent) -> Option<DateTime<Utc>> {
+                torrent.completed_at()
+            }
+
+            /// Uploaded divided by downloaded.
+            fn ratio(torrent) -> f64 {
+                torrent.ratio
+            }
+
+            /// Seeds connected to.
+            fn seeds(torrent) -> i64 {
+                torrent.num_seeds
+            }
+
+            /// Leechers connected to.
+            fn peers(torrent) -> i64 {
+                torrent.num_leechs
+            }
+
+            fn magnet_uri(torrent) -> &str {
+                &torrent.magnet_uri
+            }
         }
 
-        /// The v1 (SHA-1) info hash, for v1 and hybrid torrents; null for a
-        /// v2-only torrent (and on qBittorrent before 4.4).
-        fn info_hash_v1(torrent) -> Option<String> {
-            torrent.infohash_v1.map(|hash| hash.to_string())
-        }
-
-        /// The v2 (SHA-256) info hash, 64 hexadecimal characters, for v2 and
-        /// hybrid torrents; null for a v1 torrent.
-        fn info_hash_v2(torrent) -> Option<String> {
-            torrent.infohash_v2.map(|hash| hash.to_string())
-        }
-
-        fn name(torrent) -> &str {
-            &torrent.name
-        }
-
-        /// Bytes selected for download.
-        fn size(torrent) -> Bytes {
-            Bytes(torrent.size)
-        }
-
-        /// Bytes of all files, selected or not.
-        fn total_size(torrent) -> Bytes {
-            Bytes(torrent.total_size)
-        }
-
-        /// 0 to 1.
-        fn progress(torrent) -> f64 {
-            torrent.progress
-        }
-
-        /// Bytes per second.
-        fn download_speed(torrent) -> Bytes {
-            Bytes(torrent.dlspeed)
-        }
-
-        /// Bytes per second.
-        fn upload_speed(torrent) -> Bytes {
-            Bytes(torrent.upspeed)
-        }
-
-        fn downloaded(torrent) -> Bytes {
-            Bytes(torrent.downloaded)
-        }
-
-        fn uploaded(torrent) -> Bytes {
-            Bytes(torrent.uploaded)
-        }
-
-        /// Bytes still to download.
-        fn remaining(torrent) -> Bytes {
-            Bytes(torrent.amount_left)
-        }
-
-        /// Seconds until complete; null when qBittorrent does not know.
-        fn eta(torrent) -> Option<i64> {
-            torrent.eta()
-        }
-
-        fn state(torrent) -> TorrentState {
-            torrent.state().into()
-        }
-
-        /// qBittorrent's own state name (e.g. `stalledDL`, `stoppedUP`).
-        fn raw_state(torrent) -> &str {
-            &torrent.state
-        }
-
-        /// Null when the torrent has no category.
-        fn category(torrent) -> Option<&str> {
-            Some(torrent.category.as_str()).filter(|category| !category.is_empty())
-        }
-
-        fn tags(torrent) -> Vec<String> {
-            torrent.tags()
-        }
-
-        /// Where qBittorrent saves the torrent, as qBittorrent sees it.
-        fn save_path(torrent) -> &str {
-            &torrent.save_path
-        }
-
-        /// The file, or the top folder, of the torrent's content.
-        fn content_path(torrent) -> &str {
-            &torrent.content_path
-        }
-
-        fn added_at(torrent) -> Option<DateTime<Utc>> {
-            torrent.added_at()
-        }
-
-        /// Null until the download completes.
-        fn completed_at(torrent) -> Option<DateTime<Utc>> {
-            torrent.completed_at()
-        }
-
-        /// Uploaded divided by downloaded.
-        fn ratio(torrent) -> f64 {
-            torrent.ratio
-        }
-
-        /// Seeds connected to.
-        fn seeds(torrent) -> i64 {
-            torrent.num_seeds
-        }
-
-        /// Leechers connected to.
-        fn peers(torrent) -> i64 {
-            torrent.num_leechs
-        }
-
-        fn magnet_uri(torrent) -> &str {
-            &torrent.magnet_uri
-        }
-    }
         /// The library the torrent's save path lies in, if any.
         async fn library(&self, ctx: &Context<'_>) -> Result<Option<Library>> {
             let service = ctx.data::<Arc<LibraryService>>()?;
