@@ -12,9 +12,11 @@
 //!   (API, playground, websockets), health checks, and the accept loop that
 //!   bounds connections and their idle time.
 //! - [`graphql`]: the schema: roots, guards, the query shape check, one
-//!   module per domain.
-//! - [`services`]: the use-cases every endpoint calls: torrents, progress
-//!   (the one qBittorrent mirror and its poller), search, libraries, login.
+//!   module per domain (`graphql::torrents` holds the `Torrent` field
+//!   table), and the one function from a response to HTTP bytes.
+//! - [`services`]: the use-cases every endpoint calls: torrents, the mirror
+//!   (`services::mirror`: state, poller, live streams), search, libraries,
+//!   login.
 //! - [`clients`]: one typed client per upstream: qBittorrent, the apibay and
 //!   Torznab indexers, Jellyfin, `.torrent` URLs.
 //! - [`torrent`]: info hashes, magnet links and `.torrent` files; pure code.
