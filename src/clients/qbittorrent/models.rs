@@ -177,11 +177,15 @@ impl Torrent {
             let separator = if fields.starts_with('}') { "" } else { "," };
             format!("{{\"hash\":\"{hash}\"{separator}{fields}")
         });
+        let read_as_it_is =
+            || serde_json::from_str(entry.get()).map(|torrent| Self { hash, ..torrent });
         match keyed.map(|keyed| serde_json::from_str(&keyed)) {
             Some(Ok(torrent)) => Ok(torrent),
-            // One that names a hash of its own (qBittorrent's never do), or
-            // is no object: read as it is, and known by its key.
-            _ => serde_json::from_str(entry.get()).map(|torrent| Self { hash, ..torrent }),
+            // One that names a hash of its own (qBittorrent's never do) is
+            // read as it is, and known by its key; when that fails too, the
+            // first error says why.
+            Some(Err(error)) => read_as_it_is().map_err(|_| error),
+            None => read_as_it_is(),
         }
     }
 

@@ -5,7 +5,7 @@
 //! interval; after a failure, retries with doubling delays and a new sync
 //! from scratch.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -148,19 +148,18 @@ impl TorrentMirror {
         let cost = started.elapsed();
         match polled {
             Ok(torrents) => {
-                let listed: Vec<InfoHash> = torrents.iter().map(|torrent| torrent.hash).collect();
+                let listed: HashSet<InfoHash> =
+                    torrents.iter().map(|torrent| torrent.hash).collect();
                 for torrent in &torrents {
                     self.record(torrent);
                 }
-                let gone: Vec<InfoHash> = hashes
-                    .into_iter()
-                    .filter(|hash| !listed.contains(hash))
-                    .filter(|hash| {
-                        self.read()
-                            .find(hash)
-                            .is_some_and(|torrent| torrent.hash == *hash)
-                    })
-                    .collect();
+                let gone: Vec<InfoHash> = {
+                    let state = self.read();
+                    hashes
+                        .into_iter()
+                        .filter(|hash| !listed.contains(hash) && state.shows(hash))
+                        .collect()
+                };
                 for hash in gone {
                     self.forget(hash);
                 }
@@ -253,7 +252,6 @@ fn pacing_cost(costs: &VecDeque<Duration>) -> Duration {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashSet;
     use std::sync::Mutex;
 
     use futures::StreamExt;

@@ -77,6 +77,11 @@ impl MirrorState {
         }
     }
 
+    /// Whether a torrent with the id `hash` is shown now.
+    pub fn shows(&self, hash: &InfoHash) -> bool {
+        self.view(hash).is_some()
+    }
+
     /// A torrent by its id or, for a hybrid listed under its v2 hash, its
     /// v1 hash (looked for only when no torrent has `hash` as its id).
     pub fn find(&self, hash: &InfoHash) -> Option<&Arc<Torrent>> {
@@ -130,12 +135,17 @@ impl MirrorState {
 
     /// Records that a category exists, unless the sync knows it already.
     pub fn record_category(&mut self, name: &str) {
+        self.category(name.to_owned());
+    }
+
+    /// The category `name`, added with the default save path if new.
+    fn category(&mut self, name: String) -> &mut Category {
         self.categories
-            .entry(name.to_owned())
+            .entry(name.clone())
             .or_insert_with(|| Category {
-                name: name.to_owned(),
+                name,
                 save_path: String::new(),
-            });
+            })
     }
 
     /// Merges one `sync/maindata` answer, of sync `number`: what changed,
@@ -203,13 +213,7 @@ impl MirrorState {
             self.overlays.remove(hash);
         }
         for (name, changes) in data.categories {
-            self.categories
-                .entry(name.clone())
-                .or_insert_with(|| Category {
-                    name,
-                    save_path: String::new(),
-                })
-                .apply_sync_changes(changes);
+            self.category(name).apply_sync_changes(changes);
         }
         for name in data.categories_removed {
             self.categories.remove(&name);
