@@ -319,7 +319,7 @@ mod tests {
         let config = AuthConfig {
             jwt_secret: Some(SecretString::from("0123456789abcdef0123456789abcdef")),
             issuer: issuer.map(str::to_owned),
-            ..AuthConfig::default()
+            ..crate::config::Config::from_toml("").unwrap().auth
         };
         Authenticator::from_config(&config, Path::new("/nonexistent"))
             .unwrap()
@@ -380,7 +380,7 @@ mod public_key_tests {
             public_key_file: Some(PUBLIC.into()),
             algorithm: Algorithm::EdDSA,
             audience: Some("torrentql".to_owned()),
-            ..AuthConfig::default()
+            ..crate::config::Config::from_toml("").unwrap().auth
         };
         Authenticator::from_config(&config, Path::new("/nonexistent"))
             .unwrap()

@@ -3,7 +3,8 @@
 //!
 //! # Layout
 //!
-//! - [`config`]: the one typed configuration, loaded and validated at start-up.
+//! - [`config`]: the one typed configuration, loaded and validated at start-up;
+//!   one file per section, each with its defaults and checks.
 //! - [`app`]: the composition root: starts (or connects to) qBittorrent and
 //!   wires every client and service into the state `http` serves.
 //! - [`error`]: `AppError`, the one error users see, with `extensions.code`.
