@@ -1,12 +1,15 @@
 //! `AppError`: the only error users see. Every variant maps to one
 //! `extensions.code`; messages are written for people and never carry an
-//! upstream URL, cookie or stack trace. Internals are logged once, here,
-//! where they are turned into what the user sees.
+//! upstream URL, cookie or stack trace.
+//!
+//! Converting into an `AppError` is pure. An error is logged once, where
+//! it is answered: GraphQL's error log logs the errors of each HTTP answer
+//! with [`AppError::log`] as the answer leaves, and the few refusals made
+//! before the schema runs log at their own site.
+
+use std::sync::Arc;
 
 use crate::auth::AccessDenied;
-use crate::clients::jellyfin::JellyfinError;
-use crate::clients::qbittorrent::QbittorrentError;
-use crate::clients::torrent_url::TorrentUrlError;
 use crate::services::ServiceError;
 
 /// An error as the API reports it.
@@ -32,8 +35,9 @@ pub enum AppError {
     NotConfigured(String),
     /// `RATE_LIMITED`: too many attempts; try again later.
     RateLimited(String),
-    /// `INTERNAL`: a bug or an unexpected answer; details are in the log.
-    Internal,
+    /// `INTERNAL`: a bug or an unexpected answer. The text is for the log
+    /// only; users see a fixed message.
+    Internal(String),
 }
 
 impl AppError {
@@ -48,7 +52,7 @@ impl AppError {
             Self::UpstreamRejected(_) => "UPSTREAM_REJECTED",
             Self::NotConfigured(_) => "NOT_CONFIGURED",
             Self::RateLimited(_) => "RATE_LIMITED",
-            Self::Internal => "INTERNAL",
+            Self::Internal(_) => "INTERNAL",
         }
     }
 
@@ -63,12 +67,30 @@ impl AppError {
             | Self::UpstreamRejected(message)
             | Self::NotConfigured(message)
             | Self::RateLimited(message) => message,
-            Self::Internal => "internal error; the server log has the details",
+            Self::Internal(_) => "internal error; the server log has the details",
         }
     }
 }
 
 impl AppError {
+    /// Logs this error as answered at `path` (a response path such as
+    /// `torrents.3.files`): what the operator must see at `error` or `warn`,
+    /// what the user can fix at `debug`.
+    pub fn log(&self, path: &str) {
+        match self {
+            Self::Internal(detail) => tracing::error!(path, detail, "internal error"),
+            Self::UpstreamUnavailable(message) | Self::UpstreamRejected(message) => {
+                tracing::warn!(path, code = self.code(), message, "upstream failed")
+            }
+            other => tracing::debug!(
+                path,
+                code = other.code(),
+                message = other.message(),
+                "refused"
+            ),
+        }
+    }
+
     /// An answer refusing a whole operation with this error, for checks
     /// made before the schema runs it.
     pub fn into_graphql_response(self) -> async_graphql::Response {
@@ -81,10 +103,16 @@ impl AppError {
 }
 
 impl From<AppError> for async_graphql::Error {
+    /// The message and code users see; the `AppError` itself rides along as
+    /// the error's source, for the error log.
     fn from(error: AppError) -> Self {
-        use async_graphql::ErrorExtensions;
-        async_graphql::Error::new(error.message())
-            .extend_with(|_, extensions| extensions.set("code", error.code()))
+        let mut extensions = async_graphql::ErrorExtensionValues::default();
+        extensions.set("code", error.code());
+        async_graphql::Error {
+            message: error.message().to_owned(),
+            source: Some(Arc::new(error)),
+            extensions: Some(extensions),
+        }
     }
 }
 
@@ -97,67 +125,33 @@ impl From<AccessDenied> for AppError {
     }
 }
 
-impl From<QbittorrentError> for AppError {
-    fn from(error: QbittorrentError) -> Self {
-        match &error {
-            QbittorrentError::Unauthorized(_) | QbittorrentError::Unavailable(_) => {
-                tracing::warn!(%error, "qBittorrent call failed");
-                Self::UpstreamUnavailable(error.to_string())
-            }
-            QbittorrentError::NotFound => Self::NotFound(error.to_string()),
-            QbittorrentError::Rejected(_) => Self::UpstreamRejected(error.to_string()),
-            QbittorrentError::Other(_) => {
-                tracing::error!(%error, "unexpected answer from qBittorrent");
-                Self::Internal
-            }
-        }
-    }
-}
-
 impl From<ServiceError> for AppError {
     fn from(error: ServiceError) -> Self {
+        let message = error.to_string();
         match error {
-            ServiceError::InvalidInput(_) | ServiceError::InvalidTorrent(_) => {
-                Self::BadUserInput(error.to_string())
+            ServiceError::InvalidInput(_)
+            | ServiceError::InvalidTorrent(_)
+            | ServiceError::TorrentUrlRefused(_) => Self::BadUserInput(message),
+            ServiceError::TorrentNotFound(_) | ServiceError::NotFound(_) => Self::NotFound(message),
+            ServiceError::TorrentUrlUnavailable(_) | ServiceError::Unavailable(_) => {
+                Self::UpstreamUnavailable(message)
             }
-            ServiceError::TorrentUrl(ref cause) => match cause {
-                TorrentUrlError::Unreachable(_) => Self::UpstreamUnavailable(error.to_string()),
-                TorrentUrlError::Status(status) if status.is_server_error() => {
-                    Self::UpstreamUnavailable(error.to_string())
-                }
-                _ => Self::BadUserInput(error.to_string()),
-            },
-            ServiceError::TorrentNotFound(_) => Self::NotFound(error.to_string()),
-            ServiceError::NotListed(_) => {
-                tracing::warn!(%error, "added torrent never appeared");
-                Self::UpstreamRejected(error.to_string())
+            ServiceError::NotListed(_) | ServiceError::Rejected(_) => {
+                Self::UpstreamRejected(message)
             }
-            ServiceError::Qbittorrent(error) => error.into(),
-            ServiceError::Jellyfin(ref jellyfin) => match jellyfin {
-                JellyfinError::BadCredentials => Self::Unauthenticated(error.to_string()),
-                JellyfinError::UserDisabled => Self::Forbidden(error.to_string()),
-                JellyfinError::BadApiKey | JellyfinError::NotAdminKey => {
-                    tracing::error!(%error, "Jellyfin refused torrentql's API key");
-                    Self::UpstreamRejected(error.to_string())
-                }
-                JellyfinError::Starting | JellyfinError::Unavailable(_) => {
-                    Self::UpstreamUnavailable(error.to_string())
-                }
-                JellyfinError::Other(_) => {
-                    tracing::error!(%error, "unexpected answer from Jellyfin");
-                    Self::Internal
-                }
-            },
-            ServiceError::NotConfigured(message) => Self::NotConfigured(message),
-            ServiceError::RateLimited(message) => Self::RateLimited(message),
+            ServiceError::UnexpectedAnswer(_) => Self::Internal(message),
+            ServiceError::BadCredentials => Self::Unauthenticated(message),
+            ServiceError::UserDisabled => Self::Forbidden(message),
+            ServiceError::NotConfigured(_) => Self::NotConfigured(message),
+            ServiceError::RateLimited(_) => Self::RateLimited(message),
             ServiceError::NotAdministrator(_) => {
-                Self::Forbidden(format!("{error}; only administrators get a token"))
+                Self::Forbidden(format!("{message}; only administrators get a token"))
             }
-            ServiceError::SearchFailed(ref failures) => {
+            ServiceError::SearchFailed(failures) => {
                 if failures.iter().all(|failure| failure.rejected) {
-                    Self::UpstreamRejected(error.to_string())
+                    Self::UpstreamRejected(message)
                 } else {
-                    Self::UpstreamUnavailable(error.to_string())
+                    Self::UpstreamUnavailable(message)
                 }
             }
         }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::qbittorrent::Qbittorrent;
 use common::torrents::{make_torrent, random_hash, random_magnet};
-use torrentql::clients::qbittorrent::{QbittorrentError, TorrentFilter};
+use torrentql::clients::qbittorrent::TorrentFilter;
 use torrentql::services::mirror::SyncSettings;
 use torrentql::services::{AddRequest, ServiceError, TorrentService, TorrentSource};
 use torrentql::torrent::{self, InfoHash};
@@ -186,7 +186,10 @@ async fn add_by_url_refuses_non_http_schemes_and_non_torrent_bodies() {
         .add(add(TorrentSource::Url("file:///etc/passwd".to_owned())))
         .await
         .unwrap_err();
-    assert!(matches!(error, ServiceError::TorrentUrl(_)), "{error}");
+    assert!(
+        matches!(error, ServiceError::TorrentUrlRefused(_)),
+        "{error}"
+    );
 
     let server = MockServer::start().await;
     Mock::given(method("GET"))
@@ -460,12 +463,6 @@ async fn a_torrent_qbittorrent_refuses_is_rejected_and_leaves_nothing() {
         .add(add(TorrentSource::File(bytes)))
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            error,
-            ServiceError::Qbittorrent(QbittorrentError::Rejected(_))
-        ),
-        "{error}"
-    );
+    assert!(matches!(error, ServiceError::Rejected(_)), "{error}");
     assert!(service.get(parsed.info_hash()).await.unwrap().is_none());
 }

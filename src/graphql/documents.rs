@@ -104,7 +104,7 @@ impl ParsedQueries {
             Ok(not_prepared) => not_prepared,
             Err(error) => {
                 tracing::error!(%error, "preparing a query failed");
-                Prepared::Refused(AppError::Internal)
+                Prepared::Refused(AppError::Internal(error.to_string()))
             }
         }
     }

@@ -4,6 +4,7 @@
 
 mod cost;
 mod documents;
+mod error_log;
 mod guards;
 mod introspection;
 mod libraries;

@@ -37,9 +37,11 @@ impl HttpAnswers {
         request.data(Arc::clone(&self.0))
     }
 
-    /// The JSON body of `response`, with what its resolvers wrote in place.
+    /// The JSON body of `response`, with what its resolvers wrote in place;
+    /// its errors are logged here, once each.
     /// A large answer's values are freed off the calling thread.
     pub fn body(&self, response: BatchResponse) -> serde_json::Result<Vec<u8>> {
+        super::error_log::log(&response);
         let serialized = serde_json::to_vec(&response)?;
         let is_ok = response.is_ok();
         if serialized.len() >= FREE_ELSEWHERE_FROM {

@@ -164,7 +164,7 @@ fn graphql_response(response: BatchResponse, answers: &HttpAnswers) -> Response 
         Ok(body) => (headers, body).into_response(),
         Err(error) => {
             tracing::error!(%error, "cannot serialize a GraphQL response");
-            let answer = AppError::Internal.into_graphql_response();
+            let answer = AppError::Internal(error.to_string()).into_graphql_response();
             (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(answer)).into_response()
         }
     }

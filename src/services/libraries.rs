@@ -397,12 +397,6 @@ impl LibraryService {
     }
 }
 
-impl From<JellyfinError> for ServiceError {
-    fn from(error: JellyfinError) -> Self {
-        ServiceError::Jellyfin(error)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -422,9 +422,9 @@ impl TorrentService {
             .get_or_try_init(|| async {
                 let path = self.qbittorrent.default_save_path().await?;
                 save_path::normalize(&path).map_err(|why| {
-                    ServiceError::Qbittorrent(QbittorrentError::Other(format!(
+                    ServiceError::UnexpectedAnswer(format!(
                         "qBittorrent's default save path is unusable: {why}"
-                    )))
+                    ))
                 })
             })
             .await?;

@@ -190,7 +190,7 @@ async fn read_upload(ctx: &Context<'_>, upload: &Upload) -> Result<Vec<u8>> {
             .map(|_| bytes)
     })
     .await
-    .map_err(|_| AppError::Internal)?
+    .map_err(|error| AppError::Internal(format!("reading an upload failed: {error}")))?
     .map_err(|_| AppError::BadUserInput("file: the upload could not be read".to_owned()))?;
     if bytes.len() > limit {
         return Err(AppError::BadUserInput(format!(

@@ -108,8 +108,8 @@ impl OutputType for Torrents {
             .render(&self.0)
             .map(|json| prerendered.insert(json))
             .map_err(|error| {
-                tracing::error!(%error, "cannot write torrents as JSON");
-                async_graphql::Error::from(AppError::Internal).into_server_error(field.pos)
+                let detail = format!("cannot write torrents as JSON: {error}");
+                async_graphql::Error::from(AppError::Internal(detail)).into_server_error(field.pos)
             })
     }
 }
