@@ -78,14 +78,14 @@ impl AppError {
     /// what the user can fix at `debug`.
     pub fn log(&self, path: &str) {
         match self {
-            Self::Internal(detail) => tracing::error!(path, detail, "internal error"),
+            Self::Internal(detail) => tracing::error!(path, error = detail, "internal error"),
             Self::UpstreamUnavailable(message) | Self::UpstreamRejected(message) => {
-                tracing::warn!(path, code = self.code(), message, "upstream failed")
+                tracing::warn!(path, code = self.code(), error = message, "upstream failed")
             }
             other => tracing::debug!(
                 path,
                 code = other.code(),
-                message = other.message(),
+                error = other.message(),
                 "refused"
             ),
         }

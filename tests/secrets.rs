@@ -209,6 +209,20 @@ async fn no_secret_reaches_the_logs_or_the_answers() {
         logs.contains("torrentql"),
         "nothing was captured; is the subscriber installed?"
     );
+    // Each error is logged once, where it is answered, with its path.
+    for (what, line) in [
+        (
+            "the refused add",
+            r#"refused path="addTorrent" code="BAD_USER_INPUT" error="an info hash is 40"#,
+        ),
+        (
+            "qBittorrent refusing torrentql",
+            r#"upstream failed path="torrents" code="UPSTREAM_UNAVAILABLE""#,
+        ),
+    ] {
+        let logged = logs.lines().filter(|logged| logged.contains(line)).count();
+        assert_eq!(logged, 1, "{what} was logged {logged} times:\n{logs}");
+    }
     let mut secrets: Vec<(&str, String)> = vec![
         ("the JWT secret", JWT_SECRET.to_owned()),
         ("qBittorrent's password", PASSWORD.to_owned()),

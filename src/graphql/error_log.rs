@@ -32,7 +32,7 @@ fn log_response(response: &Response) {
             Some(app_error) if fields == 1 => app_error.log(&path),
             Some(app_error) => app_error.log(&format!("{path} and {} more", fields - 1)),
             // async-graphql's own: the query does not parse or validate.
-            None => tracing::debug!(path, message = error.message, "request refused"),
+            None => tracing::debug!(path, error = error.message, "request refused"),
         }
     }
 }
