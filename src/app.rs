@@ -26,7 +26,9 @@ use crate::services::search::SearchService;
 /// A started backend: the state to serve, and the qbittorrent-nox we run
 /// ourselves when no `qbittorrent.url` is configured.
 pub struct Backend {
+    /// What the HTTP server serves.
     pub state: AppState,
+    /// The qbittorrent-nox torrentql runs itself, when no URL is configured.
     pub managed: Option<ManagedQbittorrent>,
     /// Whether the JWT secret was generated (then the start-up prints an
     /// admin token).

@@ -29,23 +29,29 @@ const CLOCK_SKEW_SECONDS: u64 = 30;
 pub struct Claims {
     /// Who the token belongs to.
     pub sub: String,
+    /// Roles; `admin` is the one that lets a token through.
     #[serde(default)]
     pub roles: Vec<String>,
     /// Expiry, Unix seconds. Required.
     pub exp: i64,
+    /// Issued at, Unix seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iat: Option<i64>,
+    /// Issuer, checked when `auth.issuer` is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
+    /// Audience, checked when `auth.audience` is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aud: Option<String>,
 }
 
 impl Claims {
+    /// Whether the claims carry the admin role.
     pub fn is_admin(&self) -> bool {
         self.roles.iter().any(|role| role == ADMIN_ROLE)
     }
 
+    /// When the token expires; `None` when `exp` is out of range.
     pub fn expires_at(&self) -> Option<DateTime<Utc>> {
         DateTime::from_timestamp(self.exp, 0)
     }
@@ -83,10 +89,13 @@ impl Authentication {
 /// Why a caller may not run an operation. The texts are safe to show.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AccessDenied {
+    /// No token was sent.
     #[error("an admin token is required: send `Authorization: Bearer <token>`")]
     NoToken,
+    /// A token was sent and refused, for the reason given.
     #[error("invalid token: {0}")]
     InvalidToken(String),
+    /// A subscription outlived its token.
     #[error("the token has expired")]
     Expired,
     /// A valid token without the admin role.
@@ -97,24 +106,32 @@ pub enum AccessDenied {
 /// Why a token was refused. The texts are safe to show to the caller.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
+    /// `exp` has passed.
     #[error("the token has expired")]
     Expired,
+    /// `nbf` has not come yet.
     #[error("the token is not valid yet")]
     NotYetValid,
+    /// The signature does not verify.
     #[error("the token's signature is invalid")]
     BadSignature,
+    /// The header names another algorithm than the configured one.
     #[error("the token is signed with an algorithm this server does not accept")]
     WrongAlgorithm,
+    /// `iss` differs from `auth.issuer`.
     #[error("the token was issued by someone else (iss)")]
     WrongIssuer,
+    /// `aud` differs from `auth.audience`.
     #[error("the token is meant for someone else (aud)")]
     WrongAudience,
     /// A claim this server requires (`exp`, and `iss`/`aud` when
     /// configured) is missing.
     #[error("the token has no `{0}` claim, which this server requires")]
     MissingClaim(String),
+    /// Not a JWT, or claims that do not decode.
     #[error("the token is malformed")]
     Malformed,
+    /// An `Authorization` header that is not `Bearer`.
     #[error("expected `Authorization: Bearer <token>`")]
     WrongScheme,
 }

@@ -37,7 +37,7 @@ enum Command {
         /// Who the token is for (its `sub`).
         #[arg(long)]
         subject: String,
-        /// How long it is valid, e.g. 12h or 30d. Default: auth.token_ttl.
+        /// How long it is valid, e.g. 12h or 30d. Default: `auth.token_ttl`.
         #[arg(long, value_parser = humantime::parse_duration)]
         ttl: Option<std::time::Duration>,
         /// A role to grant; repeat for several. Default: admin.

@@ -40,7 +40,7 @@ fn spawn_managed_server(data_dir: &Path, port: u16, webui_port: u16) -> tokio::p
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .unwrap()
+        .expect("torrentql starts")
 }
 
 #[test]

@@ -29,7 +29,8 @@ async fn seed(seeder: &Qbittorrent, name: &str, bytes: usize) -> MadeTorrent {
     client
         .add(&AddTorrent {
             source: AddSource::File(
-                TorrentFile::parse(made.bytes.clone(), TorrentLimits::default()).unwrap(),
+                TorrentFile::parse(made.bytes.clone(), TorrentLimits::default())
+                    .expect("the made torrent parses"),
             ),
             save_path: Some(seed_dir.to_string_lossy().into_owned()),
             category: None,
@@ -37,9 +38,12 @@ async fn seed(seeder: &Qbittorrent, name: &str, bytes: usize) -> MadeTorrent {
             rename: None,
         })
         .await
-        .unwrap();
+        .expect("A takes the torrent");
     common::eventually("A to seed", Duration::from_secs(30), || async {
-        let torrent = client.torrent(made.hash).await.unwrap()?;
+        let torrent = client
+            .torrent(made.hash)
+            .await
+            .expect("A lists the torrent")?;
         (torrent.progress >= 1.0 && torrent.state().is_seeding()).then_some(())
     })
     .await;
@@ -54,10 +58,10 @@ async fn introduce(leecher: &Qbittorrent, seeder: &Qbittorrent, torrent: &MadeTo
             &[torrent.hash],
             &[format!("127.0.0.1:{}", seeder.bittorrent_port)
                 .parse()
-                .unwrap()],
+                .expect("a socket address")],
         )
         .await
-        .unwrap();
+        .expect("B takes the peer");
 }
 
 #[tokio::test]

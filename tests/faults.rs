@@ -626,7 +626,7 @@ const LIBRARIES: &str = "{ viewer { subject } libraries { name staleness } }";
 async fn jellyfin_behind_faults() -> (MockServer, FaultProxy, TestApp) {
     let jellyfin = common::jellyfin::start().await;
     common::jellyfin::serve_four_libraries(&jellyfin).await;
-    let faults = FaultProxy::start(&jellyfin.uri().parse().unwrap()).await;
+    let faults = FaultProxy::start(&jellyfin.uri().parse().expect("the fake Jellyfin's URL")).await;
     let toml = format!(
         "[jellyfin]\nurl = \"{}\"\napi_key = \"{JELLYFIN_KEY}\"\ncache_ttl = \"10ms\"\ntimeout = \"1s\"\n",
         common::jellyfin::url(faults.url.as_str())

@@ -367,7 +367,7 @@ async fn log_ins_at(server: &MockServer) -> Vec<wiremock::Request> {
     server
         .received_requests()
         .await
-        .unwrap()
+        .expect("wiremock records requests")
         .into_iter()
         .filter(|request| request.url.path().ends_with("AuthenticateByName"))
         .collect()

@@ -322,7 +322,7 @@ impl Layout {
         BencodeElem::Dictionary(root).encode()
     }
 
-    /// The SHA-1 of exactly this info dictionary's bytes, as lava_torrent
+    /// The SHA-1 of exactly this info dictionary's bytes, as `lava_torrent`
     /// computes it. Its `construct_info()` lays the extra info fields over
     /// the standard ones, so with every key given as an extra field the
     /// dictionary it hashes is this one, component for component (a

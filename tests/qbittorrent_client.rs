@@ -15,17 +15,25 @@ use torrentql::torrent::InfoHash;
 use torrentql::torrent::Magnet;
 
 fn paused_magnet_add(magnet: &str) -> AddTorrent {
-    paused_magnets(vec![Magnet::parse(magnet).unwrap()])
+    paused_magnets(vec![Magnet::parse(magnet).expect("a valid magnet")])
 }
 
 /// Adds a paused magnet of a random hash and waits until it is listed.
 async fn add_listed(client: &QbittorrentClient, name: &str) -> InfoHash {
     let (hash, magnet) = random_magnet(name);
-    client.add(&paused_magnet_add(&magnet)).await.unwrap();
+    client
+        .add(&paused_magnet_add(&magnet))
+        .await
+        .expect("qBittorrent takes the magnet");
     common::eventually(
         "the torrent to be listed",
         Duration::from_secs(5),
-        || async { client.torrent(hash).await.unwrap() },
+        || async {
+            client
+                .torrent(hash)
+                .await
+                .expect("qBittorrent lists torrents")
+        },
     )
     .await;
     hash

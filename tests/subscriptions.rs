@@ -22,7 +22,12 @@ fn admin_params() -> Value {
 /// A `torrentProgress` subscription to `hashes`, or to every torrent.
 fn progress_query(hashes: Option<&[&str]>) -> String {
     let arguments = hashes
-        .map(|hashes| format!("(hashes: {})", serde_json::to_string(hashes).unwrap()))
+        .map(|hashes| {
+            format!(
+                "(hashes: {})",
+                serde_json::to_string(hashes).expect("hashes as JSON")
+            )
+        })
         .unwrap_or_default();
     format!(
         "subscription {{ torrentProgress{arguments} {{ snapshot removed torrents {{ hash category state }} }} }}"

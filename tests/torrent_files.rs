@@ -38,8 +38,8 @@ async fn add_magnet(app: &TestApp, magnet: &str) -> Value {
     data(&answer)["addTorrent"].clone()
 }
 
-/// What qBittorrent itself lists under `hash`: (hash, infohash_v1,
-/// infohash_v2).
+/// What qBittorrent itself lists under `hash`: (hash, `infohash_v1`,
+/// `infohash_v2`).
 async fn listed(hash: &str) -> Option<(String, Option<String>, Option<String>)> {
     let torrent = Qbittorrent::shared()
         .client()

@@ -50,7 +50,7 @@ fn content_dir() -> std::path::PathBuf {
     let dir = Qbittorrent::shared()
         .save_path
         .join(random_hash().to_string());
-    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&dir).expect("a save folder");
     dir
 }
 
@@ -58,7 +58,7 @@ async fn count_listed(service: &TorrentService, hash: InfoHash) -> usize {
     service
         .list(TorrentFilter::All, None, None)
         .await
-        .unwrap()
+        .expect("the service lists torrents")
         .iter()
         .filter(|torrent| torrent.hash == hash)
         .count()
@@ -332,7 +332,10 @@ async fn add_seeded(service: &TorrentService, name: &str) -> common::torrents::M
     );
     let mut request = add(TorrentSource::File(made.bytes.clone()));
     request.save_path = Some(dir.to_string_lossy().into_owned());
-    service.add(request).await.unwrap();
+    service
+        .add(request)
+        .await
+        .expect("the service adds the torrent");
     made
 }
 

@@ -60,7 +60,7 @@ pub fn info_hash(data: &[u8]) {
 }
 
 /// A `.torrent` file: accepted bytes are kept unchanged, and wherever
-/// lava_torrent (a strict reader that hashes its own re-encoding of the
+/// `lava_torrent` (a strict reader that hashes its own re-encoding of the
 /// info dictionary) reads the same info dictionary, byte for byte, the v1
 /// hash is its hash; re-encoding the rest of the file keeps the hash.
 pub fn torrent_file(data: &[u8]) {

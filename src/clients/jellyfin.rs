@@ -46,6 +46,7 @@ pub enum JellyfinError {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct VirtualFolder {
+    /// The library's name.
     pub name: String,
     /// Folders, as Jellyfin sees them.
     #[serde(default)]
@@ -53,6 +54,7 @@ pub struct VirtualFolder {
     /// `movies`, `tvshows`, `music`, ...; absent for mixed libraries.
     #[serde(default)]
     pub collection_type: Option<String>,
+    /// Jellyfin's id of the library.
     #[serde(default)]
     pub item_id: Option<String>,
 }
@@ -60,7 +62,9 @@ pub struct VirtualFolder {
 /// A successful login.
 #[derive(Debug, Clone)]
 pub struct LoggedIn {
+    /// The Jellyfin user name.
     pub user_name: String,
+    /// Whether the user is a Jellyfin administrator.
     pub is_administrator: bool,
     /// The Jellyfin session's token; log it out when done.
     pub access_token: SecretString,
@@ -72,6 +76,7 @@ pub struct LoggedIn {
 pub struct ClientIdentity {
     /// Stable per install.
     pub device_id: String,
+    /// Jellyfin's version, e.g. `10.10.7`.
     pub version: String,
 }
 
@@ -85,6 +90,7 @@ pub struct JellyfinClient {
 }
 
 impl JellyfinClient {
+    /// A client for the Jellyfin at `base_url`, calling with `api_key`.
     pub fn new(
         base_url: &Url,
         api_key: SecretString,

@@ -25,10 +25,13 @@ pub enum TorrentUrlError {
     /// Not an `http`/`https` URL (or a redirect to one), e.g. `file:`.
     #[error("only http and https URLs can be fetched (and redirects to magnet links)")]
     UnsupportedScheme,
+    /// Not a URL at all.
     #[error("the URL is not valid: {0}")]
     InvalidUrl(String),
+    /// Redirects beyond [`MAX_REDIRECTS`].
     #[error("more than {MAX_REDIRECTS} redirects")]
     TooManyRedirects,
+    /// A body larger than the upload limit.
     #[error("the download is larger than {0} bytes")]
     TooLarge(usize),
     /// The server answered with an error status.

@@ -10,6 +10,7 @@ use super::Problems;
 use super::lenient;
 use super::values::{masked_required, parse_base_url, parse_duration, parse_timeout};
 
+/// The Jellyfin server whose libraries downloads land in.
 #[derive(Debug, Clone, Serialize)]
 pub struct JellyfinConfig {
     /// Jellyfin's address, with its base path if any.
@@ -17,6 +18,7 @@ pub struct JellyfinConfig {
     /// An API key made in Jellyfin's dashboard (administrator rights).
     #[serde(serialize_with = "masked_required")]
     pub api_key: SecretString,
+    /// Bound on every call to Jellyfin.
     #[serde(with = "humantime_serde")]
     pub timeout: Duration,
     /// How long Jellyfin's library list is reused before asking again.

@@ -9,11 +9,14 @@ use serde::{Deserialize, Serialize};
 use super::Problems;
 use super::lenient;
 
+/// A library defined in the configuration.
 #[derive(Debug, Clone, Serialize)]
 pub struct LibraryConfig {
+    /// Its name, unique among libraries.
     pub name: String,
     /// Folders as Jellyfin sees them.
     pub paths: Vec<PathBuf>,
+    /// `movies`, `tvshows`, ... as Jellyfin names them.
     pub collection_type: Option<String>,
 }
 
@@ -21,7 +24,9 @@ pub struct LibraryConfig {
 /// `qbittorrent` (e.g. two containers mounting one volume differently).
 #[derive(Debug, Clone, Serialize)]
 pub struct PathMappingConfig {
+    /// The folder as Jellyfin sees it.
     pub jellyfin: PathBuf,
+    /// The same folder as qBittorrent sees it.
     pub qbittorrent: PathBuf,
 }
 

@@ -48,18 +48,26 @@ pub const DEFAULT_CONFIG_FILE: &str = "torrentql.toml";
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration:\n  - {}", problems.join("\n  - "))]
 pub struct ConfigError {
+    /// Each problem, `key: what is wrong`.
     pub problems: Vec<String>,
 }
 
 /// The validated configuration.
 #[derive(Debug, Clone, Serialize)]
 pub struct Config {
+    /// `[server]`.
     pub server: ServerConfig,
+    /// `[qbittorrent]`.
     pub qbittorrent: QbittorrentConfig,
+    /// `[auth]`.
     pub auth: AuthConfig,
+    /// `[limits]`.
     pub limits: LimitsConfig,
+    /// `[playground]`.
     pub playground: PlaygroundConfig,
+    /// `[sync]`.
     pub sync: SyncConfig,
+    /// `[search]`.
     pub search: SearchConfig,
     /// Set when `jellyfin.url` is.
     pub jellyfin: Option<JellyfinConfig>,

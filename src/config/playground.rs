@@ -11,6 +11,7 @@ use super::lenient;
 /// The GraphiQL page served on `GET /graphql`.
 #[derive(Debug, Clone, Serialize)]
 pub struct PlaygroundConfig {
+    /// Serve the page at all.
     pub enabled: bool,
     /// Where the page loads GraphiQL, React and ReactDOM from: an npm CDN
     /// base URL (`<base>/<package>@<version>/<file>`).

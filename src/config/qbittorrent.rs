@@ -12,11 +12,14 @@ use super::Problems;
 use super::lenient;
 use super::values::{masked, parse_base_url, parse_duration, parse_timeout};
 
+/// The qBittorrent torrentql drives, and how it logs in.
 #[derive(Debug, Clone, Serialize)]
 pub struct QbittorrentConfig {
     /// The WebUI of an existing qBittorrent; `None` runs a managed one.
     pub url: Option<Url>,
+    /// The WebUI user.
     pub username: String,
+    /// The WebUI password; generated for a managed qBittorrent.
     #[serde(serialize_with = "masked")]
     pub password: Option<SecretString>,
     /// qBittorrent 5.2+ API key, sent as `Authorization: Bearer`.
@@ -35,6 +38,7 @@ pub struct QbittorrentConfig {
     pub allowed_save_roots: Vec<PathBuf>,
     /// Appended to magnets built from a bare info hash.
     pub trackers: Vec<String>,
+    /// The managed qBittorrent, when `url` is not set.
     pub managed: ManagedConfig,
 }
 

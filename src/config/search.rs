@@ -17,14 +17,20 @@ pub struct SearchConfig {
     /// How long identical searches are answered from the cache.
     #[serde(with = "humantime_serde")]
     pub cache_ttl: Duration,
+    /// The apibay provider.
     pub apibay: ApibayConfig,
+    /// Torznab providers, in the order they are listed.
     pub torznab: Vec<TorznabConfig>,
 }
 
+/// The apibay provider (The Pirate Bay's JSON API).
 #[derive(Debug, Clone, Serialize)]
 pub struct ApibayConfig {
+    /// Whether it is asked at all.
     pub enabled: bool,
+    /// Its base URL.
     pub url: Url,
+    /// Bound on one search.
     #[serde(with = "humantime_serde")]
     pub timeout: Duration,
 }
@@ -36,10 +42,13 @@ pub struct TorznabConfig {
     pub name: String,
     /// The full Torznab endpoint up to `/api`.
     pub url: Url,
+    /// Sent as `apikey`; never logged or shown.
     #[serde(serialize_with = "masked_required")]
     pub api_key: SecretString,
+    /// Bound on one search.
     #[serde(with = "humantime_serde")]
     pub timeout: Duration,
+    /// Whether it is asked at all.
     pub enabled: bool,
 }
 

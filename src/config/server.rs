@@ -13,6 +13,7 @@ use super::Problems;
 use super::lenient;
 use super::values::parse_timeout;
 
+/// Where torrentql listens and keeps its state.
 #[derive(Debug, Clone, Serialize)]
 pub struct ServerConfig {
     /// Address the HTTP server binds.

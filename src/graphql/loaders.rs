@@ -1,4 +1,4 @@
-//! DataLoaders: one upstream request per key per batch, however many
+//! `DataLoader`s: one upstream request per key per batch, however many
 //! fields ask.
 
 use std::collections::HashMap;

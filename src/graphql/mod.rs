@@ -1,5 +1,5 @@
 //! The GraphQL schema: roots merged from one module per domain, guards,
-//! scalars and DataLoaders. Nothing here imports axum; the HTTP layer puts
+//! scalars and `DataLoader`s. Nothing here imports axum; the HTTP layer puts
 //! the caller's [`Authentication`] into each request's data.
 
 mod cost;
@@ -57,9 +57,13 @@ pub struct Subscription(progress::ProgressSubscription);
 
 /// The services resolvers call.
 pub struct Services {
+    /// Torrents, categories and the mirror.
     pub torrents: Arc<TorrentService>,
+    /// Indexer searches.
     pub search: Arc<SearchService>,
+    /// Libraries and path mappings.
     pub libraries: Arc<LibraryService>,
+    /// Jellyfin log-ins.
     pub login: Arc<LoginService>,
 }
 

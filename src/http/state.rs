@@ -16,11 +16,15 @@ use crate::services::libraries::LibraryService;
 /// What every request handler shares.
 #[derive(Clone)]
 pub struct AppState {
+    /// The torrent use-cases; `/readyz` reads their mirror's health.
     pub torrents: Arc<TorrentService>,
+    /// The libraries, whose completion notices run beside the server.
     pub libraries: Arc<LibraryService>,
+    /// The schema every GraphQL request runs on.
     pub schema: TorrentqlSchema,
     /// Parsed queries, by their text.
     pub parsed_queries: Arc<ParsedQueries>,
+    /// Verifies the tokens of requests and websockets.
     pub auth: Arc<Authenticator>,
     /// Whether callers without an admin token may introspect the schema.
     pub public_introspection: bool,
@@ -29,7 +33,9 @@ pub struct AppState {
     pub cors_origins: Vec<String>,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<IpNet>,
+    /// Request size, batch and time limits.
     pub limits: LimitsConfig,
+    /// The GraphiQL page.
     pub playground: PlaygroundConfig,
     /// Rendered once: it only depends on the configuration.
     pub playground_page: Arc<String>,

@@ -25,8 +25,11 @@ const KEY_BYTES: usize = 64;
 
 /// What a profile is set up with.
 pub struct ProfileSettings<'a> {
+    /// The WebUI port on 127.0.0.1.
     pub webui_port: u16,
+    /// The WebUI user.
     pub username: &'a str,
+    /// The WebUI password, stored as qBittorrent's PBKDF2 hash.
     pub password: &'a SecretString,
     /// qBittorrent's default save path; its own default when `None`.
     pub save_path: Option<&'a Path>,

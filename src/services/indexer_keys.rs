@@ -15,6 +15,7 @@ use crate::config::TorznabConfig;
 pub struct IndexerKeys(Vec<(Origin, SecretString)>);
 
 impl IndexerKeys {
+    /// The keys of the configured Torznab indexers.
     pub fn new(indexers: &[TorznabConfig]) -> Self {
         Self(
             indexers

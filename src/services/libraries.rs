@@ -34,13 +34,16 @@ const NOTIFY_RETRY_DELAYS: [Duration; 6] = [
 /// Where a library's definition comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LibrarySource {
+    /// Listed by Jellyfin.
     Jellyfin,
+    /// Defined in `[[libraries]]`.
     Config,
 }
 
 /// A media library.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Library {
+    /// The library's name.
     pub name: String,
     /// Its folders as Jellyfin sees them.
     pub paths: Vec<PathBuf>,
@@ -48,21 +51,26 @@ pub struct Library {
     pub collection_type: Option<String>,
     /// The first folder as qBittorrent sees it: where downloads go.
     pub download_path: Option<PathBuf>,
+    /// Where the definition comes from.
     pub source: LibrarySource,
 }
 
 /// The libraries, and whether Jellyfin's part of them is a cached copy.
 #[derive(Debug, Clone, Default)]
 pub struct Libraries {
+    /// Every library, Jellyfin's first.
     pub libraries: Arc<Vec<Library>>,
     /// Set when Jellyfin could not be reached and the last good list is
     /// shown instead: why, and since when.
     pub stale: Option<Staleness>,
 }
 
+/// Why Jellyfin's libraries are a cached copy, and from when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Staleness {
+    /// Why Jellyfin could not be asked, cut short and without URLs.
     pub reason: String,
+    /// When the copy was fetched.
     pub fetched_at: DateTime<Utc>,
 }
 
@@ -71,6 +79,7 @@ pub struct Staleness {
 pub struct PathMappings(Vec<PathMappingConfig>);
 
 impl PathMappings {
+    /// The configured mappings; the longest matching prefix wins.
     pub fn new(mappings: Vec<PathMappingConfig>) -> Self {
         Self(mappings)
     }
@@ -131,6 +140,7 @@ pub struct LibraryService {
 }
 
 impl LibraryService {
+    /// Libraries from Jellyfin (when configured) and the configuration.
     pub fn new(
         jellyfin: Option<Arc<JellyfinClient>>,
         fresh_for: Duration,

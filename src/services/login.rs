@@ -25,11 +25,15 @@ const USERNAME_REFILL: std::time::Duration = std::time::Duration::from_secs(300)
 /// A token issued at login.
 #[derive(Debug, Clone)]
 pub struct IssuedToken {
+    /// The signed JWT.
     pub token: String,
+    /// When it expires.
     pub expires_at: DateTime<Utc>,
+    /// What it says.
     pub claims: Claims,
 }
 
+/// Turns a Jellyfin administrator's log-in into a torrentql token.
 pub struct LoginService {
     jellyfin: Option<Arc<JellyfinClient>>,
     auth: Arc<Authenticator>,
@@ -38,6 +42,7 @@ pub struct LoginService {
 }
 
 impl LoginService {
+    /// Log-ins against `jellyfin` (none when not configured), tokens from `auth`.
     pub fn new(jellyfin: Option<Arc<JellyfinClient>>, auth: Arc<Authenticator>) -> Self {
         let per_address =
             Quota::per_minute(NonZeroU32::new(ATTEMPTS_PER_MINUTE).expect("not zero"));

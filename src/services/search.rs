@@ -34,15 +34,24 @@ pub const APIBAY: &str = "apibay";
 /// What kind of content to search for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum SearchCategory {
+    /// Every category.
     #[default]
     All,
+    /// Films.
     Movies,
+    /// Television series.
     Tv,
+    /// Music.
     Music,
+    /// Audiobooks.
     Audiobooks,
+    /// Books and comics.
     Books,
+    /// Games.
     Games,
+    /// Applications.
     Software,
+    /// Anything else.
     Other,
 }
 
@@ -111,47 +120,65 @@ impl SearchCategory {
 pub struct SearchHit {
     /// `None` for a Torznab result with only a download link.
     pub info_hash: Option<InfoHash>,
+    /// The release name.
     pub name: String,
+    /// Bytes.
     pub size: i64,
+    /// Peers with the whole torrent (the hit with the most is kept).
     pub seeders: u64,
+    /// Peers still downloading.
     pub leechers: u64,
+    /// How many files, when known.
     pub files: Option<u64>,
+    /// Who uploaded it.
     pub uploader: Option<String>,
+    /// `vip`, `trusted`, `member`, ... (apibay only).
     pub uploader_status: Option<String>,
+    /// When it was uploaded.
     pub added_at: Option<DateTime<Utc>>,
+    /// Our category, mapped from the provider's.
     pub category: SearchCategory,
     /// The provider's own category code.
     pub provider_category: Option<String>,
+    /// The IMDb id (`tt0111161`).
     pub imdb_id: Option<String>,
     /// Ready for `addTorrent(input: {magnet})`; its hash is `info_hash`.
     pub magnet: Option<String>,
     /// A `.torrent` (or redirect-to-magnet) link, for `addTorrent(input: {url})`.
     pub download_url: Option<String>,
+    /// The providers that found it.
     pub providers: Vec<String>,
 }
 
 /// A provider that gave no results, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderFailure {
+    /// The provider's configured name.
     pub provider: String,
     /// True when the provider refused (a bad API key); false when it was
     /// unreachable, too slow or answered garbage.
     pub rejected: bool,
+    /// What went wrong, cut short and without URLs.
     pub message: String,
 }
 
 /// What a search found.
 #[derive(Debug, Clone, Default)]
 pub struct SearchResults {
+    /// Results, the most seeded first.
     pub hits: Vec<SearchHit>,
+    /// The providers that failed.
     pub failures: Vec<ProviderFailure>,
 }
 
 /// A search as the caller asked it.
 #[derive(Debug, Clone)]
 pub struct SearchRequest {
+    /// What to search for.
     pub query: String,
+    /// What kind of content.
     pub category: SearchCategory,
+    /// Most results to return.
     pub limit: usize,
     /// Names of the providers to ask; every enabled one when `None`.
     pub providers: Option<Vec<String>>,

@@ -46,7 +46,9 @@ const MAX_NAME_CHARS: usize = 255;
 /// Where a torrent to add comes from, as the user sent it.
 #[derive(Debug, Clone)]
 pub enum TorrentSource {
+    /// A `magnet:` link.
     Magnet(String),
+    /// A bare v1 or v2 info hash.
     InfoHash(String),
     /// An `http(s)` URL of a `.torrent` file, or one redirecting to a magnet.
     Url(String),
@@ -57,13 +59,17 @@ pub enum TorrentSource {
 /// A request to add a torrent.
 #[derive(Debug, Clone)]
 pub struct AddRequest {
+    /// What to add.
     pub source: TorrentSource,
     /// Shown instead of the torrent's own name.
     pub name: Option<String>,
+    /// Where to save it, as qBittorrent sees it; under an allowed root.
     pub save_path: Option<String>,
     /// Save into this library's download path (not with `save_path`).
     pub library: Option<String>,
+    /// A qBittorrent category, created when missing.
     pub category: Option<String>,
+    /// Add it paused (stopped on 5.x).
     pub paused: bool,
 }
 
@@ -80,9 +86,11 @@ pub struct QbittorrentStatus {
 /// The torrent an add produced, or found already there.
 #[derive(Debug, Clone)]
 pub struct AddOutcome {
+    /// The torrent's id.
     pub hash: InfoHash,
     /// True when qBittorrent already had the torrent and nothing was added.
     pub duplicate: bool,
+    /// The torrent as qBittorrent lists it.
     pub torrent: Torrent,
 }
 

@@ -317,7 +317,7 @@ mod tests {
     }
 
     /// A minimal single-file torrent, bencoded by hand so the expected hash
-    /// can be checked independently of lava_torrent.
+    /// can be checked independently of `lava_torrent`.
     fn sample() -> (Vec<u8>, &'static str) {
         let mut info = b"d6:lengthi5e4:name5:hello12:piece lengthi16384e6:pieces20:".to_vec();
         info.extend_from_slice(&[0xff; 20]);

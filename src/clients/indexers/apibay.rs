@@ -19,19 +19,27 @@ pub const DEFAULT_URL: &str = "https://apibay.org";
 /// One search result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApibayRow {
+    /// The v1 info hash.
     pub info_hash: InfoHash,
     /// HTML entities decoded.
     pub name: String,
+    /// Peers with the whole torrent.
     pub seeders: u64,
+    /// Peers still downloading.
     pub leechers: u64,
+    /// Bytes.
     pub size: i64,
+    /// How many files; `None` when apibay does not say.
     pub files: Option<u64>,
+    /// Who uploaded it.
     pub uploader: Option<String>,
     /// `vip`, `trusted`, `member`, ...
     pub uploader_status: Option<String>,
+    /// When it was uploaded.
     pub added_at: Option<DateTime<Utc>>,
     /// apibay's category code, e.g. `201`.
     pub category: String,
+    /// The IMDb id (`tt0111161`), when apibay has one.
     pub imdb_id: Option<String>,
 }
 
@@ -42,6 +50,7 @@ pub struct ApibayClient {
 }
 
 impl ApibayClient {
+    /// A client for the apibay at `base_url`, each request bounded by `timeout`.
     pub fn new(base_url: Url, timeout: Duration) -> reqwest::Result<Self> {
         Ok(Self {
             http: http_client(timeout)?,

@@ -23,12 +23,17 @@ const CREDENTIAL_ERRORS: std::ops::Range<u32> = 100..200;
 /// One search result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TorznabItem {
+    /// The release name.
     pub title: String,
+    /// Bytes.
     pub size: Option<i64>,
+    /// `pubDate`.
     pub published_at: Option<DateTime<Utc>>,
     /// Newznab category numbers.
     pub categories: Vec<u32>,
+    /// Peers with the whole torrent.
     pub seeders: Option<u64>,
+    /// Peers still downloading (`peers` minus `seeders`).
     pub leechers: Option<u64>,
     /// From `infohash`, else from the magnet in `magneturl` or `link`.
     pub info_hash: Option<InfoHash>,
@@ -36,8 +41,11 @@ pub struct TorznabItem {
     pub magnet: Option<String>,
     /// A download link that is not a magnet (for adding by URL).
     pub download_url: Option<String>,
+    /// How many files.
     pub files: Option<u64>,
+    /// The IMDb id, with its `tt` prefix.
     pub imdb_id: Option<String>,
+    /// Who uploaded it (`poster`).
     pub uploader: Option<String>,
 }
 

@@ -51,7 +51,10 @@ pub enum LoginRefusal {
         "qBittorrent has banned this address after too many failed logins (for 1 hour unless its WebUI ban duration was changed); torrentql tries again in {}",
         seconds(*.retry_in)
     )]
-    Banned { retry_in: Duration },
+    Banned {
+        /// How long until torrentql logs in again.
+        retry_in: Duration,
+    },
     /// An API key refused, or 403/401 right after a successful login.
     #[error("403/401 even after logging in")]
     Forbidden,
@@ -90,7 +93,9 @@ pub enum Credentials {
     /// `auth/login` with a username and password; the session cookie is
     /// then sent with every call.
     Password {
+        /// The WebUI user.
         username: String,
+        /// The WebUI password.
         password: SecretString,
     },
     /// `Authorization: Bearer <key>` on every call (qBittorrent 5.2+).
@@ -100,6 +105,7 @@ pub enum Credentials {
 /// A torrent to add.
 #[derive(Debug, Clone)]
 pub struct AddTorrent {
+    /// The magnets or the `.torrent` file.
     pub source: AddSource,
     /// Absolute path as qBittorrent sees it; its default when `None`.
     pub save_path: Option<String>,
@@ -116,7 +122,9 @@ pub struct AddTorrent {
 /// machine.
 #[derive(Debug, Clone)]
 pub enum AddSource {
+    /// Magnet links, sent as `urls`.
     Magnets(Vec<Magnet>),
+    /// A parsed `.torrent` file, uploaded as `torrents`.
     File(TorrentFile),
 }
 

@@ -49,6 +49,7 @@ torrent_with_named_fields! {
 /// that is how a `sync/maindata` change finds the field it changes.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Torrent {
+    /// The torrent's id: its v1 hash, or its truncated v2 hash for v2-only and hybrid torrents.
     #[serde(deserialize_with = "deserialize_info_hash")]
     pub hash: InfoHash,
     /// The v1 hash, for v1 and hybrid torrents (qBittorrent 4.4+; empty
@@ -59,6 +60,7 @@ pub struct Torrent {
     /// The v2 hash, for v2 and hybrid torrents (qBittorrent 4.4+).
     #[serde(default, deserialize_with = "deserialize_optional_hash")]
     pub infohash_v2: Option<InfoHashV2>,
+    /// The name qBittorrent shows.
     #[serde(default)]
     pub name: String,
     /// Bytes selected for download.
@@ -76,10 +78,13 @@ pub struct Torrent {
     /// Bytes per second.
     #[serde(default)]
     pub upspeed: i64,
+    /// Bytes downloaded, all sessions.
     #[serde(default)]
     pub downloaded: i64,
+    /// Bytes uploaded, all sessions.
     #[serde(default)]
     pub uploaded: i64,
+    /// Bytes of selected files still to download.
     #[serde(default)]
     pub amount_left: i64,
     /// Seconds; see [`Torrent::eta`].
@@ -88,13 +93,16 @@ pub struct Torrent {
     /// qBittorrent's state name; see [`Torrent::state`].
     #[serde(default)]
     pub state: String,
+    /// Its category; empty for none.
     #[serde(default)]
     pub category: String,
     /// Comma-separated; see [`Torrent::tags`].
     #[serde(default)]
     pub tags: String,
+    /// Where it is saved, as qBittorrent sees it.
     #[serde(default)]
     pub save_path: String,
+    /// Its file, or its root folder, as qBittorrent sees it.
     #[serde(default)]
     pub content_path: String,
     /// Unix seconds; 0 (4.x) or -1 (5.x) when unknown.
@@ -103,6 +111,7 @@ pub struct Torrent {
     /// Unix seconds; 0 (4.x) or -1 (5.x) until complete.
     #[serde(default)]
     pub completion_on: i64,
+    /// Uploaded over downloaded.
     #[serde(default)]
     pub ratio: f64,
     /// Seeds connected to.
@@ -117,6 +126,7 @@ pub struct Torrent {
     /// Leechers in the swarm, as trackers report them.
     #[serde(default)]
     pub num_incomplete: i64,
+    /// A magnet link for it.
     #[serde(default)]
     pub magnet_uri: String,
 }
@@ -158,10 +168,12 @@ impl Torrent {
             .collect()
     }
 
+    /// When it was added; `None` when qBittorrent does not say.
     pub fn added_at(&self) -> Option<DateTime<Utc>> {
         timestamp(self.added_on)
     }
 
+    /// When it completed; `None` until it has.
     pub fn completed_at(&self) -> Option<DateTime<Utc>> {
         timestamp(self.completion_on)
     }
@@ -320,10 +332,12 @@ impl TorrentState {
 /// One file of a torrent, from `torrents/files`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct TorrentContent {
+    /// The file's index, as `torrents/filePrio` takes it.
     #[serde(default)]
     pub index: i64,
     /// Path relative to the torrent's save path.
     pub name: String,
+    /// Bytes.
     pub size: i64,
     /// 0.0 to 1.0.
     #[serde(default)]
@@ -336,7 +350,9 @@ pub struct TorrentContent {
 /// A category from `torrents/categories`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 pub struct Category {
+    /// The category's name.
     pub name: String,
+    /// Where its torrents are saved; empty for the default save path.
     #[serde(rename = "savePath", default)]
     pub save_path: String,
 }
@@ -351,15 +367,21 @@ pub struct Category {
 /// was 40), and categories as [`CategoryChanges`].
 #[derive(Debug, Deserialize, Default)]
 pub struct MainData {
+    /// The response id to send with the next request.
     pub rid: i64,
+    /// Whether this answer holds every torrent and category, not changes.
     #[serde(default)]
     pub full_update: bool,
+    /// Torrent entries by hash, as raw JSON.
     #[serde(default)]
     pub torrents: HashMap<String, Box<RawValue>>,
+    /// Hashes of the torrents removed.
     #[serde(default)]
     pub torrents_removed: Vec<String>,
+    /// Category entries by name.
     #[serde(default)]
     pub categories: HashMap<String, CategoryChanges>,
+    /// Names of the categories removed.
     #[serde(default)]
     pub categories_removed: Vec<String>,
 }
@@ -367,6 +389,7 @@ pub struct MainData {
 /// A category's entry in `sync/maindata`: the fields that changed.
 #[derive(Debug, Deserialize, Default, PartialEq, Eq)]
 pub struct CategoryChanges {
+    /// The new save path, when it changed.
     #[serde(rename = "savePath")]
     pub save_path: Option<String>,
 }
@@ -383,8 +406,11 @@ impl Category {
 /// The WebUI API version (`app/webapiVersion`), e.g. 2.8.19 or 2.11.4.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ApiVersion {
+    /// The first number.
     pub major: u32,
+    /// The second number.
     pub minor: u32,
+    /// The third number.
     pub patch: u32,
 }
 
@@ -424,16 +450,26 @@ impl fmt::Display for ApiVersion {
 /// The `filter` of `torrents/info`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TorrentFilter {
+    /// Every torrent.
     #[default]
     All,
+    /// Downloading, including stalled and queued downloads.
     Downloading,
+    /// Seeding, including stalled and queued uploads.
     Seeding,
+    /// Complete.
     Completed,
+    /// Paused (4.x) or stopped (5.x).
     Paused,
+    /// Moving data now.
     Active,
+    /// Not moving data now.
     Inactive,
+    /// Not paused: resumed (4.x) or running (5.x).
     Resumed,
+    /// Stalled, downloading or seeding.
     Stalled,
+    /// In an error state.
     Errored,
 }
 

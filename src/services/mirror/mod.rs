@@ -52,8 +52,10 @@ pub enum Unready {
     /// The last sync failed, for this reason.
     #[error("qBittorrent does not answer: {0}")]
     Unanswered(String),
+    /// No sync has succeeded yet.
     #[error("waiting for the first sync with qBittorrent")]
     NotSyncedYet,
+    /// Syncs succeeded once, but not lately.
     #[error("the last sync with qBittorrent is too old")]
     SyncTooOld,
 }

@@ -34,7 +34,9 @@ pub struct ProgressEvent {
     /// does not answer, or its last sync is too old): the torrents are as
     /// last synced. Deltas come from syncs, so they are never stale.
     pub stale: bool,
+    /// Torrents added or changed.
     pub torrents: Vec<Arc<Torrent>>,
+    /// Hashes of the torrents removed.
     pub removed: Vec<InfoHash>,
 }
 
