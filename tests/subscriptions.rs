@@ -255,6 +255,43 @@ async fn shutdown_closes_subscriptions_with_a_close_frame() {
 }
 
 #[tokio::test]
+async fn a_client_that_closes_gets_its_close_frame_answered_in_both_protocols() {
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+    let app = TestApp::start(Qbittorrent::shared()).await;
+    for protocol in ["graphql-transport-ws", "graphql-ws"] {
+        let mut socket = common::websocket::open_with(&app, protocol).await;
+        common::websocket::send(
+            &mut socket,
+            &json!({ "type": "connection_init", "payload": admin_params() }),
+        )
+        .await;
+        let ack = tokio::time::timeout(WAIT, socket.next()).await;
+        assert!(
+            matches!(&ack, Ok(Some(Ok(Message::Text(text)))) if text.contains("connection_ack")),
+            "{protocol}: {ack:?}"
+        );
+        socket
+            .send(Message::Close(Some(CloseFrame {
+                code: CloseCode::Normal,
+                reason: "done".into(),
+            })))
+            .await
+            .expect("send a close frame");
+        let answer = tokio::time::timeout(WAIT, socket.next()).await;
+        match answer {
+            Ok(Some(Ok(Message::Close(Some(frame))))) => {
+                assert_eq!(frame.code, CloseCode::Normal, "{protocol}: {frame:?}");
+            }
+            other => panic!("{protocol}: the close frame was not answered: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
 async fn an_exponential_subscription_query_is_refused_with_a_code_in_both_protocols() {
     let app = TestApp::start(Qbittorrent::shared()).await;
     let mut query = "subscription { ...F30 }\n\

@@ -176,6 +176,11 @@ pub async fn serve_socket(
     }
     if shutdown.is_cancelled() {
         close(&mut sink, GOING_AWAY, "server shutting down").await;
+    } else {
+        // The client closed: the websocket library has queued the answer
+        // to its Close frame (its own code echoed), sent once flushed.
+        // Without it the client sees 1006, an abnormal closure.
+        let _ = sink.close().await;
     }
 }
 

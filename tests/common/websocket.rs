@@ -15,11 +15,15 @@ pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTls
 
 /// Opens a `graphql-transport-ws` websocket to `/graphql`, sending nothing.
 pub async fn open(app: &TestApp) -> Socket {
+    open_with(app, "graphql-transport-ws").await
+}
+
+/// Opens a websocket to `/graphql` offering `protocol`, sending nothing.
+pub async fn open_with(app: &TestApp, protocol: &str) -> Socket {
     let mut request = app.ws_url().into_client_request().expect("request");
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().expect("header"),
-    );
+    request
+        .headers_mut()
+        .insert("sec-websocket-protocol", protocol.parse().expect("header"));
     let (socket, _) = tokio_tungstenite::connect_async(request)
         .await
         .expect("websocket");
