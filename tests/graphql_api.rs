@@ -36,6 +36,41 @@ async fn viewer_names_the_token_subject() {
     assert!(viewer["expiresAt"].as_str().unwrap().contains('T'));
 }
 
+/// Answers whose entries come in the order the query selects them, fast
+/// and slow fields mixed at the root and inside torrents.
+#[tokio::test]
+async fn entries_are_answered_in_request_order() {
+    let app = app().await;
+    let hash = app.add_paused_magnet("in request order").await;
+    let query = "query($h: String!) { a: qbittorrent { connected version } \
+                 b: torrent(hash: $h) { files { name } hash } ...F c: categories { name } } \
+                 fragment F on Query { v: viewer { subject } }";
+    let body = app
+        .http
+        .post(app.url("/graphql"))
+        .bearer_auth(admin_token())
+        .json(&json!({ "query": query, "variables": { "h": hash } }))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("body");
+    let at = |key: &str| {
+        body.find(&format!("\"{key}\":"))
+            .unwrap_or_else(|| panic!("no {key} in {body}"))
+    };
+    let root = ["a", "b", "v", "c"].map(at);
+    assert!(root.is_sorted(), "root entries at {root:?}: {body}");
+    let torrent = ["files", "hash"].map(at);
+    assert!(
+        torrent.is_sorted(),
+        "torrent entries at {torrent:?}: {body}"
+    );
+    let qbittorrent = ["connected", "version"].map(at);
+    assert!(qbittorrent.is_sorted(), "{body}");
+}
+
 #[tokio::test]
 async fn add_by_magnet_returns_the_listed_torrent() {
     let app = app().await;

@@ -30,8 +30,8 @@ const PARALLEL_PREPARATIONS: usize = 2;
 
 /// What became of a query text.
 pub enum Prepared {
-    /// Parsed, and within the shape limits.
-    Document(ExecutableDocument),
+    /// Parsed, and within the shape limits; shared with the cache.
+    Document(Arc<ExecutableDocument>),
     /// Parsed, but refused for its shape.
     Refused(AppError),
     /// Not GraphQL: why, as async-graphql reports it.
@@ -70,14 +70,14 @@ impl ParsedQueries {
     /// The document for `query`, prepared now or before.
     pub async fn prepare(&self, query: &str) -> Prepared {
         if let Some(document) = self.documents.get(query) {
-            return Prepared::Document(ExecutableDocument::clone(&document));
+            return Prepared::Document(document);
         }
         let Ok(permit) = Arc::clone(&self.preparing).acquire_owned().await else {
             unreachable!("the semaphore is never closed");
         };
         // Another request may have prepared the same text meanwhile.
         if let Some(document) = self.documents.get(query) {
-            return Prepared::Document(ExecutableDocument::clone(&document));
+            return Prepared::Document(document);
         }
         let text = query.to_owned();
         let limits = self.limits;
@@ -91,14 +91,14 @@ impl ParsedQueries {
             };
             match shape::refusal(&document, limits) {
                 Some(refusal) => Prepared::Refused(refusal),
-                None => Prepared::Document(document),
+                None => Prepared::Document(Arc::new(document)),
             }
         })
         .await;
         match prepared {
             Ok(Prepared::Document(document)) => {
-                let kept = Arc::new(document.clone());
-                self.documents.insert(query.to_owned(), kept);
+                self.documents
+                    .insert(query.to_owned(), Arc::clone(&document));
                 Prepared::Document(document)
             }
             Ok(not_prepared) => not_prepared,
@@ -128,7 +128,7 @@ mod tests {
         let Prepared::Document(again) = queries.prepare("{ torrents { hash } }").await else {
             panic!("the query parses");
         };
-        assert_eq!(format!("{first:?}"), format!("{again:?}"));
+        assert!(Arc::ptr_eq(&first, &again), "parsed once, then shared");
         queries.documents.run_pending_tasks();
         assert_eq!(queries.documents.entry_count(), 1);
 

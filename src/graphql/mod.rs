@@ -12,6 +12,7 @@ mod loaders;
 mod login;
 mod prerendered;
 mod progress;
+mod response_order;
 mod scalars;
 mod search;
 mod shape;
@@ -34,6 +35,7 @@ pub use documents::{ParsedQueries, Prepared};
 pub use introspection::refusal as introspection_refusal;
 pub use login::ClientAddress;
 pub use prerendered::HttpAnswers;
+pub use response_order::restore as restore_request_order;
 
 /// The schema type served by torrentql.
 pub type TorrentqlSchema = Schema<Query, Mutation, Subscription>;

@@ -6,6 +6,7 @@
 //! schema as request data, where guards read it.
 
 use async_graphql::http::MultipartOptions;
+use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{BatchRequest, BatchResponse, ParseRequestError};
 use axum::extract::{Request, State};
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
@@ -21,7 +22,9 @@ use axum::extract::ConnectInfo;
 use super::AppState;
 use super::connections::ConnectionSlot;
 use crate::error::AppError;
-use crate::graphql::{ClientAddress, HttpAnswers, Prepared, introspection_refusal};
+use crate::graphql::{
+    ClientAddress, HttpAnswers, Prepared, introspection_refusal, restore_request_order,
+};
 
 /// Runs a GraphQL request (or batch) and answers with its result.
 pub async fn execute(State(state): State<AppState>, request: Request) -> Response {
@@ -115,23 +118,27 @@ pub async fn execute(State(state): State<AppState>, request: Request) -> Respons
                 ))
                 .into_graphql_response();
             }
-            match state.parsed_queries.prepare(&request.query).await {
+            let document = match state.parsed_queries.prepare(&request.query).await {
                 Prepared::Document(document) => {
                     if !may_introspect && let Some(refused) = introspection_refusal(&document) {
                         return refused;
                     }
-                    request.set_parsed_query(document);
+                    request.set_parsed_query(ExecutableDocument::clone(&document));
+                    document
                 }
                 Prepared::Refused(error) => return error.into_graphql_response(),
                 Prepared::Unparsable(error) => {
                     return async_graphql::Response::from_errors(vec![error]);
                 }
-            }
+            };
             request = answers.prepare(request.data(authentication));
             if let Some(client) = client {
                 request = request.data(client);
             }
-            state.schema.execute(request).await
+            let operation_name = request.operation_name.clone();
+            let mut response = state.schema.execute(request).await;
+            restore_request_order(&document, operation_name.as_deref(), &mut response.data);
+            response
         };
         async move { code_request_errors(answer.await) }
     };
