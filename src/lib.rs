@@ -14,7 +14,8 @@
 //!   bounds connections and their idle time.
 //! - [`graphql`]: the schema: roots, guards, the query shape check, one
 //!   module per domain (`graphql::torrents` holds the `Torrent` field
-//!   table), and the one function from a response to HTTP bytes.
+//!   table), and the one function from a response to HTTP bytes, which
+//!   logs the answer's errors once; answers are put in request order.
 //! - [`services`]: the use-cases every endpoint calls: torrents, the mirror
 //!   (`services::mirror`: state, poller, live streams), search, libraries,
 //!   login.

@@ -48,7 +48,7 @@ fn release_freed_memory() {
     }
 }
 
-/// Runs [`release_freed_memory`] every [`RELEASE_INTERVAL`] until
+/// Runs `release_freed_memory` every [`RELEASE_INTERVAL`] until
 /// `shutdown`.
 pub async fn release_periodically(shutdown: CancellationToken) {
     let mut ticks = tokio::time::interval(RELEASE_INTERVAL);

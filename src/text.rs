@@ -6,7 +6,7 @@
 /// Characters of a value quoted in a message; longer values are cut.
 const QUOTED_CHARS: usize = 64;
 
-/// `value` as a quoted, escaped string of at most [`QUOTED_CHARS`]
+/// `value` as a quoted, escaped string of at most `QUOTED_CHARS`
 /// characters of it, with `…` when it was longer.
 pub fn quote(value: &str) -> String {
     match value.char_indices().nth(QUOTED_CHARS) {
@@ -20,7 +20,7 @@ const UPSTREAM_CHARS: usize = 200;
 
 /// What an upstream said (an error body, a transport error's cause), fit
 /// to show: every word holding `://` replaced by `<url>`, control
-/// characters by spaces, and at most [`UPSTREAM_CHARS`] characters.
+/// characters by spaces, and at most `UPSTREAM_CHARS` characters.
 pub fn upstream(text: &str) -> String {
     let words: Vec<&str> = text
         .split_whitespace()

@@ -22,7 +22,7 @@ const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
 /// A validated magnet link.
 ///
 /// Only the parts torrentql understands are kept (`xt`, `dn`, `tr`);
-/// [`Magnet::to_string`] rebuilds a canonical link from them, so the text
+/// `Magnet::to_string` rebuilds a canonical link from them, so the text
 /// sent to qBittorrent is always one torrentql produced, never user input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Magnet {

@@ -2,12 +2,12 @@
 //! kept by a single poller, read by every query and streamed live to every
 //! subscriber.
 //!
-//! - [`state`]: the mirrored torrents and categories, and how a
+//! - `state`: the mirrored torrents and categories, and how a
 //!   `sync/maindata` answer, a mutation's result or a focused poll merges
 //!   into them;
-//! - [`poller`]: the task that keeps the mirror, paced by what its syncs
+//! - `poller`: the task that keeps the mirror, paced by what its syncs
 //!   cost qBittorrent;
-//! - [`streams`]: live progress and completions, filtered per subscriber.
+//! - `streams`: live progress and completions, filtered per subscriber.
 //!
 //! Each change is published once, as a versioned update, on a bounded
 //! broadcast channel; subscribers filter it for themselves. So the cost to
@@ -90,7 +90,7 @@ struct SyncHealth {
 }
 
 /// The in-memory mirror of one qBittorrent. It holds no client: the
-/// [`poller`] feeds it from a [`SyncSource`].
+/// `poller` feeds it from a [`SyncSource`].
 pub struct TorrentMirror {
     settings: SyncSettings,
     state: RwLock<MirrorState>,
