@@ -4,8 +4,10 @@
 //!
 //! Converting into an `AppError` is pure. An error is logged once, where
 //! it is answered: GraphQL's error log logs the errors of each HTTP answer
-//! with [`AppError::log`] as the answer leaves, and the few refusals made
-//! before the schema runs log at their own site.
+//! with [`AppError::log`] as the answer leaves (refusals made before the
+//! schema runs included), and what never becomes an HTTP answer (a
+//! websocket refusal, a response that cannot be serialized) logs at its
+//! own site.
 
 use std::sync::Arc;
 
@@ -98,6 +100,7 @@ impl AppError {
         extensions.set("code", self.code());
         let mut error = async_graphql::ServerError::new(self.message(), None);
         error.extensions = Some(extensions);
+        error.source = Some(Arc::new(self));
         async_graphql::Response::from_errors(vec![error])
     }
 }

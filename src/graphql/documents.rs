@@ -102,10 +102,9 @@ impl ParsedQueries {
                 Prepared::Document(document)
             }
             Ok(not_prepared) => not_prepared,
-            Err(error) => {
-                tracing::error!(%error, "preparing a query failed");
-                Prepared::Refused(AppError::Internal(error.to_string()))
-            }
+            Err(error) => Prepared::Refused(AppError::Internal(format!(
+                "preparing a query failed: {error}"
+            ))),
         }
     }
 }

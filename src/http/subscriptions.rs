@@ -234,7 +234,11 @@ async fn refusal(
     }
     let error = match queries.prepare(&subscribe.payload.query).await {
         Prepared::Document(_) => return None,
-        Prepared::Refused(error) => error.into_graphql_response(),
+        Prepared::Refused(error) => {
+            // Not an HTTP answer: the error log does not see it.
+            error.log("");
+            error.into_graphql_response()
+        }
         Prepared::Unparsable(error) => async_graphql::Response::from_errors(vec![error]),
     };
     let errors = serde_json::to_value(super::graphql::code_request_errors(error).errors).ok()?;
