@@ -5,10 +5,10 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use async_graphql::{Context, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
 use super::cost;
+use super::scalars::DateTime;
 use super::viewer::Viewer;
 use crate::error::AppError;
 use crate::services::login::LoginService;
@@ -22,7 +22,7 @@ pub struct ClientAddress(pub IpAddr);
 pub struct LoginPayload {
     /// A torrentql admin token: send it as `Authorization: Bearer <token>`.
     token: String,
-    expires_at: DateTime<Utc>,
+    expires_at: DateTime,
     viewer: Viewer,
 }
 
@@ -50,7 +50,7 @@ impl LoginMutation {
             .map_err(AppError::from)?;
         Ok(LoginPayload {
             token: session.token,
-            expires_at: session.expires_at,
+            expires_at: DateTime(session.expires_at),
             viewer: Viewer::from(&session.claims),
         })
     }

@@ -93,7 +93,9 @@ pub fn build(services: Services, limits: &LimitsConfig) -> TorrentqlSchema {
 
 /// The schema's SDL, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    builder().finish().sdl()
+    builder()
+        .finish()
+        .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }
 
 fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {

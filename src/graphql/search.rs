@@ -4,10 +4,9 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use super::guards::AdminGuard;
-use super::scalars::Bytes;
+use super::scalars::{Bytes, DateTime};
 use crate::error::AppError;
 use crate::services::search::{self, SearchRequest, SearchService};
 
@@ -42,7 +41,7 @@ pub struct SearchResult {
     uploader: Option<String>,
     /// apibay's `vip`, `trusted`, `member`...
     uploader_status: Option<String>,
-    added_at: Option<DateTime<Utc>>,
+    added_at: Option<DateTime>,
     category: SearchCategory,
     /// The provider's own category code (apibay `207`, Newznab `2040`...).
     provider_category: Option<String>,
@@ -132,7 +131,7 @@ impl From<search::SearchHit> for SearchResult {
             files: hit.files.map(count),
             uploader: hit.uploader,
             uploader_status: hit.uploader_status,
-            added_at: hit.added_at,
+            added_at: hit.added_at.map(DateTime),
             category: hit.category.into(),
             provider_category: hit.provider_category,
             imdb_id: hit.imdb_id,

@@ -1,9 +1,9 @@
 //! `viewer`: who the token belongs to (the old "test admin access" check).
 
 use async_graphql::{Context, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use super::guards::{AdminGuard, admin_claims};
+use super::scalars::DateTime;
 use crate::auth::Claims;
 
 /// The caller, as their token says.
@@ -16,7 +16,7 @@ pub struct Viewer {
     /// Always true for a caller who gets this far: every field needs admin.
     pub is_admin: bool,
     /// When the token expires.
-    pub expires_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime>,
 }
 
 #[derive(Default)]
@@ -38,7 +38,7 @@ impl From<&Claims> for Viewer {
             subject: claims.sub.clone(),
             roles: claims.roles.clone(),
             is_admin: claims.is_admin(),
-            expires_at: claims.expires_at(),
+            expires_at: claims.expires_at().map(DateTime),
         }
     }
 }

@@ -11,7 +11,6 @@ use std::sync::{Arc, LazyLock};
 
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, InputType, Object, OutputType, Result, Value};
-use chrono::{DateTime, Utc};
 
 use super::object::{TorrentFields, TorrentFile, TorrentState};
 use crate::clients::qbittorrent;
@@ -19,7 +18,7 @@ use crate::error::AppError;
 use crate::graphql::cost;
 use crate::graphql::libraries::Library;
 use crate::graphql::loaders::FilesLoader;
-use crate::graphql::scalars::Bytes;
+use crate::graphql::scalars::{Bytes, DateTime};
 use crate::services::libraries::LibraryService;
 
 /// A plain field's answer for one torrent.
@@ -174,13 +173,13 @@ torrent_fields! {
                 &torrent.content_path
             }
 
-            fn added_at(torrent) -> Option<DateTime<Utc>> {
-                torrent.added_at()
+            fn added_at(torrent) -> Option<DateTime> {
+                torrent.added_at().map(DateTime)
             }
 
             /// Null until the download completes.
-            fn completed_at(torrent) -> Option<DateTime<Utc>> {
-                torrent.completed_at()
+            fn completed_at(torrent) -> Option<DateTime> {
+                torrent.completed_at().map(DateTime)
             }
 
             /// Uploaded divided by downloaded.
@@ -269,7 +268,7 @@ macro_rules! into_value_as_input {
     };
 }
 
-into_value_as_input!(f64, i64, Bytes, TorrentState, Vec<String>, DateTime<Utc>);
+into_value_as_input!(f64, i64, Bytes, TorrentState, Vec<String>, DateTime);
 
 #[cfg(test)]
 mod tests {
