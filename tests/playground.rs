@@ -1,5 +1,5 @@
-//! The playground in a real headless Chromium, with GraphiQL's assets
-//! installed from npm and served by torrentql itself (no CDN).
+//! The playground in a real headless Chromium, with the assets built into
+//! torrentql and every request beyond 127.0.0.1 blocked.
 
 mod common;
 
@@ -20,7 +20,7 @@ fn clients_dir() -> PathBuf {
 async fn a_person_pastes_the_token_once_and_sees_data() {
     let node_modules = clients_dir().join("node_modules");
     assert!(
-        node_modules.join("graphiql").is_dir() && node_modules.join("playwright-core").is_dir(),
+        node_modules.join("playwright-core").is_dir(),
         "the npm packages for browser tests are missing: {INSTALL_HINT}"
     );
     assert!(
@@ -29,12 +29,8 @@ async fn a_person_pastes_the_token_once_and_sees_data() {
     );
 
     let qbittorrent = Qbittorrent::shared();
-    let app = TestApp::start_with(
-        &qbittorrent.url,
-        qbittorrent,
-        &format!("[playground]\nassets_dir = \"{}\"", node_modules.display()),
-    )
-    .await;
+    // The default configuration: the assets built into torrentql.
+    let app = TestApp::start(qbittorrent).await;
     let (hash, magnet) = random_magnet("seen-in-the-browser");
     let added = app
         .graphql(

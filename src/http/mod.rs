@@ -113,8 +113,17 @@ fn routes(state: &AppState) -> Router<AppState> {
         .route("/graphql", graphql)
         .route("/healthz", get(health::liveness))
         .route("/readyz", get(health::readiness));
-    if let (true, Some(dir)) = (state.playground.enabled, &state.playground.assets_dir) {
-        router = router.nest_service(playground::LOCAL_ASSETS_PATH, ServeDir::new(dir));
+    if state.playground.enabled {
+        router = match (
+            &state.playground.assets_dir,
+            &state.playground.asset_base_url,
+        ) {
+            (Some(dir), _) => {
+                router.nest_service(playground::LOCAL_ASSETS_PATH, ServeDir::new(dir))
+            }
+            (None, None) => router.merge(playground::built_in_assets()),
+            (None, Some(_)) => router,
+        };
     }
     router
 }

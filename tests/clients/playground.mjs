@@ -16,8 +16,12 @@ try {
   const failedRequests = [];
   const outsideRequests = [];
   page.on('requestfailed', (request) => failedRequests.push(request.url()));
-  page.on('request', (request) => {
-    if (!request.url().startsWith(new URL(url).origin)) outsideRequests.push(request.url());
+  // No network beyond torrentql: anything else is refused, and recorded.
+  await page.route('**/*', (route) => {
+    const requested = route.request().url();
+    if (requested.startsWith(new URL(url).origin)) return route.continue();
+    outsideRequests.push(requested);
+    return route.abort('blockedbyclient');
   });
 
   const runQuery = async () => {
