@@ -21,34 +21,39 @@ pub const LOCAL_ASSETS_PATH: &str = "/playground/assets";
 
 /// Pinned: GraphiQL 3 is the last major version with a UMD build. The
 /// built-in copies are these versions (see `scripts/vendor-playground.sh`).
+const GRAPHIQL: &str = "graphiql@3.8.3";
+const REACT: &str = "react@18.3.1";
+const REACT_DOM: &str = "react-dom@18.3.1";
+
+/// The page's placeholders, and the package each stands for.
 const PACKAGES: [(&str, &str); 3] = [
-    ("{{graphiql}}", "graphiql@3.8.3"),
-    ("{{react}}", "react@18.3.1"),
-    ("{{react-dom}}", "react-dom@18.3.1"),
+    ("{{graphiql}}", GRAPHIQL),
+    ("{{react}}", REACT),
+    ("{{react-dom}}", REACT_DOM),
 ];
 
 /// The built-in assets: package, path in the package, content type, bytes.
 const BUILT_IN: [(&str, &str, &str, &[u8]); 4] = [
     (
-        "graphiql@3.8.3",
+        GRAPHIQL,
         "graphiql.min.js",
         "text/javascript",
         include_bytes!("../../assets/playground/graphiql.min.js"),
     ),
     (
-        "graphiql@3.8.3",
+        GRAPHIQL,
         "graphiql.min.css",
         "text/css",
         include_bytes!("../../assets/playground/graphiql.min.css"),
     ),
     (
-        "react@18.3.1",
+        REACT,
         "umd/react.production.min.js",
         "text/javascript",
         include_bytes!("../../assets/playground/react.production.min.js"),
     ),
     (
-        "react-dom@18.3.1",
+        REACT_DOM,
         "umd/react-dom.production.min.js",
         "text/javascript",
         include_bytes!("../../assets/playground/react-dom.production.min.js"),
