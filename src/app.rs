@@ -168,6 +168,7 @@ fn wire(
         libraries,
         schema,
         parsed_queries: Arc::new(ParsedQueries::new(&config.limits)),
+        persisted_queries: Arc::default(),
         auth,
         public_introspection: config.auth.public_introspection,
         cors_origins: config.server.cors_origins.clone(),

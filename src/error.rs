@@ -37,6 +37,10 @@ pub enum AppError {
     NotConfigured(String),
     /// `RATE_LIMITED`: too many attempts; try again later.
     RateLimited(String),
+    /// `PERSISTED_QUERY_NOT_FOUND`: a persisted query's hash that is not
+    /// (or no longer) known; the client sends the text with it once more.
+    /// The message is the one Apollo's clients look for.
+    PersistedQueryNotFound,
     /// `INTERNAL`: a bug or an unexpected answer. The text is for the log
     /// only; users see a fixed message.
     Internal(String),
@@ -54,6 +58,7 @@ impl AppError {
             Self::UpstreamRejected(_) => "UPSTREAM_REJECTED",
             Self::NotConfigured(_) => "NOT_CONFIGURED",
             Self::RateLimited(_) => "RATE_LIMITED",
+            Self::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -69,6 +74,7 @@ impl AppError {
             | Self::UpstreamRejected(message)
             | Self::NotConfigured(message)
             | Self::RateLimited(message) => message,
+            Self::PersistedQueryNotFound => "PersistedQueryNotFound",
             Self::Internal(_) => "internal error; the server log has the details",
         }
     }

@@ -258,10 +258,10 @@ async fn abusive_requests_are_refused_and_change_nothing() {
             words: "not a valid GraphQL request",
         },
         Abuse {
-            what: "an empty batch",
+            what: "an empty batch (no query: not a GraphQL request)",
             content_type: json,
             body: b"[]".to_vec(),
-            status: 200,
+            status: 400,
             code: "BAD_USER_INPUT",
             words: "no query",
         },

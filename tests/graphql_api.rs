@@ -651,10 +651,28 @@ async fn upload_over_the_limit_is_refused() {
 #[tokio::test]
 async fn playground_page_and_health_need_no_token() {
     let app = app().await;
-    let page = app.http.get(app.url("/graphql")).send().await.unwrap();
+    // What a browser sends when its address bar opens the page.
+    let page = app
+        .http
+        .get(app.url("/graphql"))
+        .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let html = page.text().await.unwrap();
     assert!(html.contains("graphiql@3.8.3/graphiql.min.js"));
+    // Anything else asking for no query is a GraphQL client that forgot it.
+    let no_query = app.http.get(app.url("/graphql")).send().await.unwrap();
+    assert_eq!(no_query.status(), 400);
+    let answer: Value = no_query.json().await.unwrap();
+    assert_eq!(answer["errors"][0]["message"], "the request has no query");
     assert_eq!(
         app.http
             .get(app.url("/healthz"))

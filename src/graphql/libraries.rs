@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 
 use super::guards::AdminGuard;
+use super::node::NodeId;
 use crate::error::AppError;
 use crate::services::libraries::{self, LibraryService};
 
@@ -21,6 +22,10 @@ pub enum LibrarySource {
 /// A media library.
 #[derive(SimpleObject)]
 pub struct Library {
+    /// Opaque and stable across restarts: where the library is defined,
+    /// and its name.
+    #[graphql(owned)]
+    pub(crate) id: ID,
     name: String,
     /// Its folders, as Jellyfin sees them.
     paths: Vec<String>,
@@ -38,6 +43,7 @@ pub struct Library {
 impl Library {
     pub fn new(library: &libraries::Library, stale: Option<&libraries::Staleness>) -> Self {
         Self {
+            id: NodeId::Library(library.source, library.name.clone()).to_id(),
             name: library.name.clone(),
             paths: library
                 .paths

@@ -10,6 +10,8 @@ mod introspection;
 mod libraries;
 mod loaders;
 mod login;
+mod node;
+mod persisted;
 mod prerendered;
 mod progress;
 mod response_order;
@@ -34,7 +36,8 @@ pub use crate::auth::Authentication;
 pub use documents::{ParsedQueries, Prepared};
 pub use introspection::refusal as introspection_refusal;
 pub use login::ClientAddress;
-pub use prerendered::HttpAnswers;
+pub use persisted::PersistedQueries;
+pub use prerendered::{HttpAnswers, is_request_error};
 pub use response_order::restore as restore_request_order;
 
 /// The schema type served by torrentql.
@@ -44,6 +47,7 @@ pub type TorrentqlSchema = Schema<Query, Mutation, Subscription>;
 #[derive(MergedObject, Default)]
 pub struct Query(
     viewer::ViewerQuery,
+    node::NodeQuery,
     torrents::TorrentQuery,
     search::SearchQuery,
     libraries::LibraryQuery,

@@ -16,9 +16,11 @@
 //! (websocket events, tests of the schema) resolvers answer `Value`s as
 //! usual.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use async_graphql::{BatchResponse, Request, Value};
+use async_graphql::{BatchResponse, Request, Response, ServerError, Value};
+use serde::Serialize;
 
 /// Answers whose values serialize to this size or more are freed off the
 /// request path: a list of 10,000 torrents through async-graphql's own
@@ -37,12 +39,18 @@ impl HttpAnswers {
         request.data(Arc::clone(&self.0))
     }
 
-    /// The JSON body of `response`, with what its resolvers wrote in place;
-    /// its errors are logged here, once each.
+    /// The JSON body of `response`, with what its resolvers wrote in place
+    /// and no `data` entry for a request that was not run (see
+    /// [`is_request_error`]); its errors are logged here, once each.
     /// A large answer's values are freed off the calling thread.
     pub fn body(&self, response: BatchResponse) -> serde_json::Result<Vec<u8>> {
         super::error_log::log(&response);
-        let serialized = serde_json::to_vec(&response)?;
+        let serialized = match &response {
+            BatchResponse::Single(one) => serde_json::to_vec(&Sent::of(one)),
+            BatchResponse::Batch(all) => {
+                serde_json::to_vec(&all.iter().map(Sent::of).collect::<Vec<_>>())
+            }
+        }?;
         let is_ok = response.is_ok();
         if serialized.len() >= FREE_ELSEWHERE_FROM {
             tokio::task::spawn_blocking(move || drop(response));
@@ -57,6 +65,40 @@ impl HttpAnswers {
             }
         }
         Ok(body)
+    }
+}
+
+/// Whether `response` answers a request that was not run: no data, and
+/// no error of a field (those have a path). The GraphQL over HTTP spec
+/// leaves `data` out of such an answer.
+pub fn is_request_error(response: &Response) -> bool {
+    response.data == Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|error| error.path.is_empty())
+}
+
+/// A response as it is sent.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Sent<'a> {
+    Ran(&'a Response),
+    NotRun {
+        errors: &'a [ServerError],
+        #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+        extensions: &'a BTreeMap<String, Value>,
+    },
+}
+
+impl<'a> Sent<'a> {
+    fn of(response: &'a Response) -> Self {
+        if is_request_error(response) {
+            Self::NotRun {
+                errors: &response.errors,
+                extensions: &response.extensions,
+            }
+        } else {
+            Self::Ran(response)
+        }
     }
 }
 

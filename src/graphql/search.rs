@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 
 use super::guards::AdminGuard;
+use super::node::NodeId;
 use super::scalars::{Bytes, DateTime};
 use crate::error::AppError;
 use crate::services::search::{self, SearchRequest, SearchService};
@@ -28,6 +29,10 @@ pub enum SearchCategory {
 /// One torrent found, merged across the providers that returned it.
 #[derive(SimpleObject)]
 pub struct SearchResult {
+    /// Opaque and stable: the info hash (or, without one, the download
+    /// link). `node(id:)` answers null for it: results are not kept.
+    #[graphql(owned)]
+    pub(crate) id: ID,
     /// Lowercase hex; null only for a Torznab result with nothing but a
     /// download link (add it with `addTorrent(input: {url: downloadUrl})`).
     info_hash: Option<String>,
@@ -122,8 +127,10 @@ impl SearchQuery {
 impl From<search::SearchHit> for SearchResult {
     fn from(hit: search::SearchHit) -> Self {
         let count = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
+        let info_hash = hit.info_hash.map(|hash| hash.to_string());
         Self {
-            info_hash: hit.info_hash.map(|hash| hash.to_string()),
+            id: NodeId::search_result(info_hash.as_deref(), hit.download_url.as_deref()).to_id(),
+            info_hash,
             name: hit.name,
             size: Bytes(hit.size),
             seeders: count(hit.seeders),

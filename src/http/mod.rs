@@ -3,8 +3,10 @@
 //! answer.
 
 pub mod connections;
+mod events;
 mod graphql;
 mod health;
+mod negotiation;
 mod playground;
 mod state;
 mod subscriptions;
@@ -30,8 +32,8 @@ pub use state::AppState;
 
 pub use playground::render as render_playground;
 
-/// `GET /graphql`: a websocket upgrade for subscriptions, or the
-/// playground page for a browser.
+/// `GET /graphql`: a websocket upgrade for subscriptions, the playground
+/// page for a browser, or a query.
 async fn get_graphql(
     axum::extract::State(state): axum::extract::State<AppState>,
     request: axum::extract::Request,
@@ -45,13 +47,15 @@ async fn get_graphql(
         .get(axum::http::header::UPGRADE)
         .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"websocket"));
     if !is_upgrade {
-        return if state.playground.enabled {
-            playground::page(axum::extract::State(state))
+        // A browser opening the page, perhaps from a link with `?query=`
+        // that GraphiQL fills in.
+        let is_browser = negotiation::Accepted::from_headers(&parts.headers).prefers_html();
+        if state.playground.enabled && is_browser {
+            return playground::page(axum::extract::State(state))
                 .await
-                .into_response()
-        } else {
-            axum::http::StatusCode::NOT_FOUND.into_response()
-        };
+                .into_response();
+        }
+        return graphql::get(&state, &parts).await;
     }
     // Answer in the protocol the handshake will name: the first of ours
     // the client offers (graphql-transport-ws, then graphql-ws); clients
@@ -102,13 +106,12 @@ fn routes(state: &AppState) -> Router<AppState> {
         axum::http::StatusCode::REQUEST_TIMEOUT,
         state.limits.request_timeout,
     );
-    let graphql_post = post(graphql::execute).layer(
+    let graphql = post(graphql::post).get(get_graphql).layer(
         tower::ServiceBuilder::new()
             .layer(axum::middleware::map_response(graphql::payload_too_large))
             .layer(RequestBodyLimitLayer::new(state.limits.max_request_bytes))
             .layer(timeout),
     );
-    let graphql = graphql_post.get(get_graphql);
     let mut router = Router::new()
         .route("/graphql", graphql)
         .route("/healthz", get(health::liveness))

@@ -9,7 +9,7 @@ use tokio_util::task::TaskTracker;
 use super::connections::ConnectionLimits;
 use crate::auth::Authenticator;
 use crate::config::{LimitsConfig, PlaygroundConfig};
-use crate::graphql::{ParsedQueries, TorrentqlSchema};
+use crate::graphql::{ParsedQueries, PersistedQueries, TorrentqlSchema};
 use crate::services::TorrentService;
 use crate::services::libraries::LibraryService;
 
@@ -24,6 +24,8 @@ pub struct AppState {
     pub schema: TorrentqlSchema,
     /// Parsed queries, by their text.
     pub parsed_queries: Arc<ParsedQueries>,
+    /// Query texts by hash, for automatic persisted queries.
+    pub persisted_queries: Arc<PersistedQueries>,
     /// Verifies the tokens of requests and websockets.
     pub auth: Arc<Authenticator>,
     /// Whether callers without an admin token may introspect the schema.

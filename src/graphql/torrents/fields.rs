@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, InputType, Object, OutputType, Result, Value};
+use async_graphql::{Context, ID, InputType, Object, OutputType, Result, Value};
 
 use super::object::{TorrentFields, TorrentFile, TorrentState};
 use crate::clients::qbittorrent;
@@ -18,6 +18,7 @@ use crate::error::AppError;
 use crate::graphql::cost;
 use crate::graphql::libraries::Library;
 use crate::graphql::loaders::FilesLoader;
+use crate::graphql::node::NodeId;
 use crate::graphql::scalars::{Bytes, DateTime};
 use crate::services::libraries::LibraryService;
 
@@ -59,7 +60,8 @@ macro_rules! torrent_fields {
         // defines (`child_complexity`) are then seen by the resolvers.
         $object_pound $object_attribute
         impl TorrentFields {
-            $( $(#[$doc])* async fn $name(&self) -> $type { plain::$name(&self.0) } )*
+            // Visible to the `Node` interface, which calls `id`.
+            $( $(#[$doc])* pub(crate) async fn $name(&self) -> $type { plain::$name(&self.0) } )*
 
             $($resolvers)*
         }
@@ -78,6 +80,12 @@ torrent_fields! {
     /// A torrent in qBittorrent.
     impl TorrentFields {
         plain {
+            /// Opaque and stable across restarts; `node(id:)` fetches the
+            /// torrent again. Use `hash` to talk about the torrent.
+            fn id(torrent) -> ID {
+                NodeId::Torrent(torrent.hash).to_id()
+            }
+
             /// The hash qBittorrent lists the torrent under: 40 lowercase
             /// hexadecimal characters. For a v1 torrent its v1 hash; for a v2 or
             /// hybrid torrent its v2 hash cut to 40 characters. Every argument
@@ -216,7 +224,11 @@ torrent_fields! {
         async fn files(&self, ctx: &Context<'_>) -> Result<Vec<TorrentFile>> {
             let loader = ctx.data::<DataLoader<FilesLoader>>()?;
             let files = loader.load_one(self.0.hash).await?.unwrap_or_default();
-            Ok(files.into_iter().map(TorrentFile::from).collect())
+            let hash = self.0.hash;
+            Ok(files
+                .into_iter()
+                .map(|file| TorrentFile::new(hash, file))
+                .collect())
         }
     }
 }
@@ -242,6 +254,12 @@ trait IntoValue {
 impl IntoValue for String {
     fn into_value(self) -> Value {
         Value::String(self)
+    }
+}
+
+impl IntoValue for ID {
+    fn into_value(self) -> Value {
+        Value::String(self.0)
     }
 }
 

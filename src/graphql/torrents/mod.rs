@@ -17,7 +17,9 @@ use crate::torrent::InfoHash;
 
 pub use mutations::TorrentMutation;
 pub use object::{Torrent, Torrents};
+pub(super) use object::{TorrentFields, TorrentFile};
 pub use queries::TorrentQuery;
+pub(super) use queries::{Category, QbittorrentInfo};
 
 fn service<'a>(ctx: &'a Context<'_>) -> Result<&'a Arc<TorrentService>> {
     ctx.data::<Arc<TorrentService>>()

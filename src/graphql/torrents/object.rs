@@ -20,7 +20,7 @@ use async_graphql::parser::types::{Field, Selection};
 use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::resolve_list;
 use async_graphql::{
-    ContextSelectionSet, Enum, Name, OutputType, Positioned, ServerResult, SimpleObject, Value,
+    ContextSelectionSet, Enum, ID, Name, OutputType, Positioned, ServerResult, SimpleObject, Value,
 };
 use serde::Serializer as _;
 use serde::ser::SerializeMap as _;
@@ -28,8 +28,10 @@ use serde::ser::SerializeMap as _;
 use super::fields::{PlainField, plain_field};
 use crate::clients::qbittorrent;
 use crate::error::AppError;
+use crate::graphql::node::NodeId;
 use crate::graphql::prerendered::Prerendered;
 use crate::graphql::scalars::Bytes;
+use crate::torrent::InfoHash;
 
 /// A torrent in qBittorrent, answered as the schema's `Torrent` (see the
 /// module documentation).
@@ -43,7 +45,7 @@ impl Torrent {
 
 /// The `Torrent` object's resolvers, as async-graphql runs them (see
 /// [`super::fields`]).
-pub(super) struct TorrentFields(pub(super) Arc<qbittorrent::Torrent>);
+pub(crate) struct TorrentFields(pub(crate) Arc<qbittorrent::Torrent>);
 
 impl OutputType for Torrent {
     fn type_name() -> Cow<'static, str> {
@@ -169,7 +171,11 @@ impl PlainSelection {
 
 /// One file of a torrent.
 #[derive(SimpleObject)]
-pub(super) struct TorrentFile {
+pub(crate) struct TorrentFile {
+    /// Opaque and stable across restarts: the torrent and the file's
+    /// index in it.
+    #[graphql(owned)]
+    pub(crate) id: ID,
     /// Path relative to the torrent's save path.
     name: String,
     size: Bytes,
@@ -179,9 +185,11 @@ pub(super) struct TorrentFile {
     priority: i64,
 }
 
-impl From<qbittorrent::TorrentContent> for TorrentFile {
-    fn from(file: qbittorrent::TorrentContent) -> Self {
+impl TorrentFile {
+    /// `file` of the torrent `hash`.
+    pub(crate) fn new(hash: InfoHash, file: qbittorrent::TorrentContent) -> Self {
         Self {
+            id: NodeId::TorrentFile(hash, file.index).to_id(),
             name: file.name,
             size: Bytes(file.size),
             progress: file.progress,

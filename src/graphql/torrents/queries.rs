@@ -1,13 +1,14 @@
 //! The torrent queries: `torrents`, `torrent`, `categories` and
 //! `qbittorrent`.
 
-use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 
 use super::{Torrent, Torrents, parse_hash, service};
 use crate::clients::qbittorrent;
 use crate::error::AppError;
 use crate::graphql::cost;
 use crate::graphql::guards::AdminGuard;
+use crate::graphql::node::NodeId;
 use crate::services::torrents::QbittorrentStatus;
 
 /// Which torrents `torrents` lists.
@@ -31,6 +32,9 @@ pub enum TorrentFilter {
 /// A qBittorrent category.
 #[derive(SimpleObject)]
 pub struct Category {
+    /// Opaque and stable across restarts: the category's name.
+    #[graphql(owned)]
+    pub(crate) id: ID,
     name: String,
     /// Empty when the category uses the default save path.
     save_path: String,
@@ -39,6 +43,9 @@ pub struct Category {
 /// The qBittorrent torrentql talks to.
 #[derive(SimpleObject)]
 pub struct QbittorrentInfo {
+    /// Opaque and stable across restarts: the qBittorrent instance.
+    #[graphql(owned)]
+    pub(crate) id: ID,
     /// Whether qBittorrent answers now.
     connected: bool,
     /// qBittorrent's version, e.g. `v5.1.0`; null when not connected.
@@ -56,6 +63,16 @@ pub struct QbittorrentInfo {
     sync_period: f64,
 }
 
+impl From<qbittorrent::Category> for Category {
+    fn from(category: qbittorrent::Category) -> Self {
+        Self {
+            id: NodeId::Category(category.name.clone()).to_id(),
+            name: category.name,
+            save_path: category.save_path,
+        }
+    }
+}
+
 impl From<QbittorrentStatus> for QbittorrentInfo {
     fn from(status: QbittorrentStatus) -> Self {
         let (versions, error) = match status.versions {
@@ -63,6 +80,7 @@ impl From<QbittorrentStatus> for QbittorrentInfo {
             Err(reason) => (None, Some(reason)),
         };
         Self {
+            id: NodeId::Qbittorrent.to_id(),
             connected: versions.is_some(),
             version: versions.as_ref().map(|(version, _)| version.clone()),
             webapi_version: versions.map(|(_, api)| api),
@@ -120,13 +138,7 @@ impl TorrentQuery {
     #[graphql(guard = "AdminGuard")]
     async fn categories(&self, ctx: &Context<'_>) -> Result<Vec<Category>> {
         let categories = service(ctx)?.categories().await.map_err(AppError::from)?;
-        Ok(categories
-            .into_iter()
-            .map(|category| Category {
-                name: category.name,
-                save_path: category.save_path,
-            })
-            .collect())
+        Ok(categories.into_iter().map(Category::from).collect())
     }
 
     /// Whether qBittorrent answers, and its versions.
