@@ -18,6 +18,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >&2
 fi
 
+# The client libraries (Apollo Client 4, graphql-ws 6, GraphQL Code
+# Generator) need Node.js 20 or later; bookworm's own nodejs is 18.
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  log "Node.js $(node --version) is too old: install Node.js 20 or later (Debian trixie's nodejs, or NodeSource's)"
+  exit 1
+fi
+
 lock=tests/clients/package-lock.json
 stamp=tests/clients/node_modules/.installed-from-lock
 if [ ! -f "$stamp" ] || ! cmp -s "$lock" "$stamp"; then

@@ -49,7 +49,7 @@ async fn a_person_pastes_the_token_once_and_sees_data() {
         .arg(app.url("/graphql"))
         .arg(admin_token())
         .arg(format!(
-            "{{ torrents(hashes: [\"{hash}\"]) {{ hash name }} }}"
+            "{{ viewer {{ subject }} torrents(hashes: [\"{hash}\"]) {{ hash name }} }}"
         ))
         .arg(&screenshot)
         .output()
@@ -65,6 +65,7 @@ async fn a_person_pastes_the_token_once_and_sees_data() {
         let text = seen[run].as_str().unwrap();
         assert!(text.contains(&hash.to_string()), "{run}: {text}");
         assert!(text.contains("seen-in-the-browser"), "{run}: {text}");
+        assert!(text.contains(r#""subject": "tester""#), "{run}: {text}");
     }
     assert_eq!(seen["status"], "token saved in this browser");
     assert_eq!(seen["failedRequests"], json!([]), "{seen}");

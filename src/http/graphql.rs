@@ -47,6 +47,7 @@ struct Caller {
     client: Option<ClientAddress>,
     slot: Option<ConnectionSlot>,
     accepted: Accepted,
+    is_admin: bool,
     may_introspect: bool,
 }
 
@@ -65,13 +66,14 @@ impl Caller {
                     &state.trusted_proxies,
                 ))
             });
-        let may_introspect = state.public_introspection || authentication.admin_claims().is_ok();
+        let is_admin = authentication.admin_claims().is_ok();
         Self {
             authentication,
             client,
             slot: parts.extensions.get::<ConnectionSlot>().cloned(),
             accepted: Accepted::from_headers(&parts.headers),
-            may_introspect,
+            is_admin,
+            may_introspect: state.public_introspection || is_admin,
         }
     }
 }
@@ -357,7 +359,10 @@ async fn check(
             return Err(NotRun::Refused.answer(async_graphql::Response::from_errors(vec![error])));
         }
     };
-    if let Some(registration) = registration {
+    // Only admins fill the cache: nobody else can push their queries out.
+    if let Some(registration) = registration
+        && caller.is_admin
+    {
         state
             .persisted_queries
             .register(registration, &request.query);

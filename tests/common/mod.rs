@@ -5,6 +5,7 @@
 pub mod app;
 pub mod fault_proxy;
 pub mod jellyfin;
+pub mod node;
 pub mod proxy;
 pub mod qbittorrent;
 pub mod subscriber;

@@ -1,0 +1,146 @@
+// What a frontend does first, with the client libraries people use and
+// their default options: urql, Apollo Client, graphql-request. Each lists
+// torrents, adds one (a magnet, paused) and resumes then pauses it; the
+// script prints what each saw, and what went over the wire.
+//
+//   node frontend.mjs <graphql url> <admin token> '<json: {urql, apollo, graphqlRequest}: magnet per client>'
+//
+// Prints one JSON object: { urql, apollo, apolloPersistedQueries, graphqlRequest },
+// each what that client saw.
+import { Client, cacheExchange, fetchExchange, gql as urqlGql } from '@urql/core';
+import { ApolloClient, HttpLink, InMemoryCache, gql } from '@apollo/client';
+import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
+import { GraphQLClient } from 'graphql-request';
+import { createHash } from 'node:crypto';
+
+const [url, token, magnetsJson] = process.argv.slice(2);
+const magnets = JSON.parse(magnetsJson);
+const authorization = `Bearer ${token}`;
+
+// Records each request: its method, and the operation it carried.
+const sent = [];
+const recordingFetch = (input, init = {}) => {
+  const method = init.method ?? 'GET';
+  const requestUrl = new URL(input instanceof Request ? input.url : String(input));
+  const body = init.body ? JSON.parse(init.body) : null;
+  const query = body?.query ?? requestUrl.searchParams.get('query') ?? '';
+  const entry = { method, operation: query.trim().split(/[\s({]/)[0] || 'query' };
+  if (!query) entry.operation = 'hash only';
+  sent.push(entry);
+  return fetch(input, init);
+};
+const wire = () => sent.splice(0);
+
+const LIST = `query List($hashes: [String!]) { torrents(hashes: $hashes) { id hash name state } }`;
+const ADD = `mutation Add($magnet: String!) {
+  addTorrent(input: { magnet: $magnet, paused: true }) { hash torrent { id hash name state } }
+}`;
+const RESUME = `mutation Resume($hash: String!) { resumeTorrent(hash: $hash) { id hash state } }`;
+const PAUSE = `mutation Pause($hash: String!) { pauseTorrent(hash: $hash) { id hash state } }`;
+
+async function withUrql() {
+  const client = new Client({
+    url,
+    exchanges: [cacheExchange, fetchExchange],
+    fetch: recordingFetch,
+    fetchOptions: () => ({ headers: { authorization } }),
+  });
+  const unwrap = (result) => {
+    if (result.error) throw new Error(`urql: ${result.error.message}`);
+    return result.data;
+  };
+  const added = unwrap(await client.mutation(urqlGql(ADD), { magnet: magnets.urql }).toPromise());
+  const hash = added.addTorrent.hash;
+  const listed = unwrap(await client.query(urqlGql(LIST), { hashes: [hash] }).toPromise());
+  unwrap(await client.mutation(urqlGql(RESUME), { hash }).toPromise());
+  const paused = unwrap(await client.mutation(urqlGql(PAUSE), { hash }).toPromise());
+  // The document cache drops every result holding a `Torrent` after a
+  // mutation returning one: the list comes back fresh.
+  const again = unwrap(await client.query(urqlGql(LIST), { hashes: [hash] }).toPromise());
+  return {
+    hash,
+    listed: listed.torrents,
+    paused: paused.pauseTorrent,
+    listedAfterPause: again.torrents,
+    wire: wire(),
+  };
+}
+
+async function withApollo() {
+  const client = new ApolloClient({
+    link: new HttpLink({ uri: url, headers: { authorization }, fetch: recordingFetch }),
+    cache: new InMemoryCache(),
+  });
+  const added = await client.mutate({ mutation: gql(ADD), variables: { magnet: magnets.apollo } });
+  const hash = added.data.addTorrent.hash;
+  const listed = await client.query({ query: gql(LIST), variables: { hashes: [hash] } });
+  await client.mutate({ mutation: gql(RESUME), variables: { hash } });
+  const cachedAfterResume = client.readQuery({ query: gql(LIST), variables: { hashes: [hash] } });
+  const beforePause = wire();
+  const paused = await client.mutate({ mutation: gql(PAUSE), variables: { hash } });
+  // No refetch, no typePolicies: the cached list shows the paused state
+  // because the mutation's Torrent has the same id.
+  const cached = client.readQuery({ query: gql(LIST), variables: { hashes: [hash] } });
+  const fromCache = await client.query({
+    query: gql(LIST),
+    variables: { hashes: [hash] },
+    fetchPolicy: 'cache-only',
+  });
+  return {
+    hash,
+    listed: listed.data.torrents,
+    paused: paused.data.pauseTorrent,
+    cachedAfterResume: cachedAfterResume.torrents,
+    cachedAfterPause: cached.torrents,
+    queriedFromCacheAfterPause: fromCache.data.torrents,
+    wire: beforePause,
+    wireForPause: wire(),
+  };
+}
+
+// Apollo's automatic persisted queries, hashes over GET: the first
+// client registers the query, a second one (a new page) sends the hash
+// alone.
+async function withApolloPersistedQueries(hash) {
+  const sha256 = (text) => createHash('sha256').update(text).digest('hex');
+  const client = () => new ApolloClient({
+    link: new PersistedQueryLink({ sha256, useGETForHashedQueries: true }).concat(
+      new HttpLink({ uri: url, headers: { authorization }, fetch: recordingFetch })),
+    cache: new InMemoryCache(),
+  });
+  const first = await client().query({ query: gql(LIST), variables: { hashes: [hash] } });
+  const registering = wire();
+  const second = await client().query({ query: gql(LIST), variables: { hashes: [hash] } });
+  return {
+    first: first.data.torrents,
+    second: second.data.torrents,
+    registering,
+    registered: wire(),
+  };
+}
+
+async function withGraphqlRequest() {
+  const client = new GraphQLClient(url, { headers: { authorization }, fetch: recordingFetch });
+  const added = await client.request(ADD, { magnet: magnets.graphqlRequest });
+  const hash = added.addTorrent.hash;
+  const listed = await client.request(LIST, { hashes: [hash] });
+  await client.request(RESUME, { hash });
+  const paused = await client.request(PAUSE, { hash });
+  const again = await client.request(LIST, { hashes: [hash] });
+  return {
+    hash,
+    listed: listed.torrents,
+    paused: paused.pauseTorrent,
+    listedAfterPause: again.torrents,
+    wire: wire(),
+  };
+}
+
+const apollo = await withApollo();
+const report = {
+  urql: await withUrql(),
+  apollo,
+  apolloPersistedQueries: await withApolloPersistedQueries(apollo.hash),
+  graphqlRequest: await withGraphqlRequest(),
+};
+process.stdout.write(JSON.stringify(report) + '\n');
