@@ -26,6 +26,7 @@ pub struct Library {
     /// and its name.
     #[graphql(owned)]
     pub(crate) id: ID,
+    /// The library's name, as Jellyfin (or the configuration) shows it.
     name: String,
     /// Its folders, as Jellyfin sees them.
     paths: Vec<String>,
@@ -34,6 +35,7 @@ pub struct Library {
     collection_type: Option<String>,
     /// Where downloads for it go: its first folder as qBittorrent sees it.
     download_path: Option<String>,
+    /// Where the library is defined.
     source: LibrarySource,
     /// Set when Jellyfin could not be reached and this is its last good
     /// answer: a readable note of why and since when.

@@ -18,11 +18,14 @@ use crate::services::login::LoginService;
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddress(pub IpAddr);
 
+/// A successful `login`.
 #[derive(SimpleObject)]
 pub struct LoginPayload {
     /// A torrentql admin token: send it as `Authorization: Bearer <token>`.
     token: String,
+    /// When the token stops working: log in again then.
     expires_at: DateTime,
+    /// Who the token belongs to, as `viewer` would answer with it.
     viewer: Viewer,
 }
 
@@ -39,8 +42,8 @@ impl LoginMutation {
     async fn login(
         &self,
         ctx: &Context<'_>,
-        username: String,
-        password: String,
+        #[graphql(desc = "The Jellyfin user's name.")] username: String,
+        #[graphql(desc = "The Jellyfin user's password; never logged.")] password: String,
     ) -> Result<LoginPayload> {
         let client = ctx.data_opt::<ClientAddress>().map(|address| address.0);
         let session = ctx

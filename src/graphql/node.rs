@@ -165,7 +165,11 @@ impl NodeQuery {
     /// The object with this id; null when it no longer exists. Search
     /// results are not kept: their ids answer null (search again).
     #[graphql(guard = "AdminGuard")]
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "An `id` torrentql gave out.")] id: ID,
+    ) -> Result<Option<Node>> {
         let id = NodeId::parse(&id)?;
         Ok(match id {
             Some(id) => fetch(ctx, id).await?,
@@ -176,7 +180,11 @@ impl NodeQuery {
     /// The objects with these ids, in their order; null for each that no
     /// longer exists (see `node`). At most 100 ids.
     #[graphql(guard = "AdminGuard")]
-    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Ids torrentql gave out; the answer keeps their order.")] ids: Vec<ID>,
+    ) -> Result<Vec<Option<Node>>> {
         if ids.len() > MAX_IDS {
             return Err(AppError::BadUserInput(format!(
                 "nodes takes at most {MAX_IDS} ids; this asks for {}",

@@ -35,6 +35,8 @@ impl TorrentProgressEvent {
         self.0.stale
     }
 
+    /// In a snapshot, every matching torrent; otherwise the torrents that
+    /// changed, with all their fields as they are now.
     async fn torrents(&self) -> Torrents {
         self.0.torrents.iter().cloned().collect()
     }
@@ -48,6 +50,7 @@ impl TorrentProgressEvent {
 /// A torrent finished downloading.
 #[derive(SimpleObject)]
 pub struct TorrentCompletedEvent {
+    /// The torrent, as it was when it completed.
     torrent: Torrent,
 }
 
@@ -63,6 +66,7 @@ impl ProgressSubscription {
     async fn torrent_progress(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The torrents to follow, by `hash`; every torrent when omitted.")]
         hashes: Option<Vec<String>>,
     ) -> Result<impl Stream<Item = Result<TorrentProgressEvent>> + use<>> {
         let hashes = parse_hashes(hashes)?;
@@ -78,6 +82,7 @@ impl ProgressSubscription {
     async fn torrent_completed(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The torrents to watch, by `hash`; every torrent when omitted.")]
         hashes: Option<Vec<String>>,
     ) -> Result<impl Stream<Item = Result<TorrentCompletedEvent>> + use<>> {
         let hashes = parse_hashes(hashes)?;

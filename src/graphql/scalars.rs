@@ -8,9 +8,13 @@ use chrono::Utc;
 pub struct Bytes(pub i64);
 
 /// A number of bytes, or of bytes per second. GraphQL's `Int` is 32-bit
-/// and sizes pass 2 GiB, so this is its own scalar: a non-negative JSON
-/// number, exact up to 2^53 bytes (8 PiB).
-#[Scalar(name = "Bytes")]
+/// and sizes pass 2 GiB, so this is its own scalar: a non-negative integer
+/// written as a JSON number, within the range RFC 8259 calls interoperable
+/// (up to 2^53 - 1 bytes, 8 PiB), so JavaScript's `number` holds it exactly.
+#[Scalar(
+    name = "Bytes",
+    specified_by_url = "https://www.rfc-editor.org/rfc/rfc8259#section-6"
+)]
 impl ScalarType for Bytes {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {

@@ -15,14 +15,23 @@ use crate::services::search::{self, SearchRequest, SearchService};
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "search::SearchCategory")]
 pub enum SearchCategory {
+    /// Any kind; as a result's category, never used.
     All,
+    /// Films (apibay 201, 202, 207, 209, 211; Newznab 2000-2999).
     Movies,
+    /// TV shows (apibay 205, 208, 212; Newznab 5000-5999).
     Tv,
+    /// Music (apibay 101, 104; Newznab 3000-3999 but 3030).
     Music,
+    /// Audiobooks (apibay 102; Newznab 3030).
     Audiobooks,
+    /// E-books and comics (apibay 601; Newznab 7000-7999).
     Books,
+    /// Games (apibay 400-499; Newznab 1000-1999 and 4050).
     Games,
+    /// Applications (apibay 300-399; Newznab 4000-4999 but 4050).
     Software,
+    /// Anything else, or a category the provider did not give.
     Other,
 }
 
@@ -38,18 +47,25 @@ pub struct SearchResult {
     info_hash: Option<String>,
     /// HTML entities decoded.
     name: String,
+    /// The total size of its files.
     size: Bytes,
     /// The highest count any provider reported.
     seeders: i64,
+    /// Peers still downloading, the highest count any provider reported.
     leechers: i64,
+    /// How many files it has; null when the provider does not say.
     files: Option<i64>,
+    /// Who uploaded it, as the provider names them; null when unknown.
     uploader: Option<String>,
-    /// apibay's `vip`, `trusted`, `member`...
+    /// The uploader's standing on apibay: `vip`, `trusted`, `member`...
     uploader_status: Option<String>,
+    /// When it was uploaded; null when the provider does not say.
     added_at: Option<DateTime>,
+    /// The kind of content, mapped from the provider's own category.
     category: SearchCategory,
     /// The provider's own category code (apibay `207`, Newznab `2040`...).
     provider_category: Option<String>,
+    /// The IMDb id of the film or show (`tt0111161`), when the provider gives one.
     imdb_id: Option<String>,
     /// Ready for `addTorrent(input: {magnet})`; adds the torrent `infoHash` names.
     magnet: Option<String>,
@@ -66,13 +82,16 @@ pub struct SearchFailure {
     provider: String,
     /// As in `extensions.code`: `UPSTREAM_UNAVAILABLE` or `UPSTREAM_REJECTED`.
     code: String,
+    /// What went wrong, for people.
     message: String,
 }
 
+/// What a search found, and which providers failed.
 #[derive(SimpleObject)]
 pub struct SearchResults {
     /// Sorted by seeders, most first.
     results: Vec<SearchResult>,
+    /// The providers that failed or timed out; empty when all answered.
     failures: Vec<SearchFailure>,
 }
 
@@ -88,9 +107,16 @@ impl SearchQuery {
     async fn search(
         &self,
         ctx: &Context<'_>,
-        query: String,
-        #[graphql(default_with = "Some(SearchCategory::All)")] category: Option<SearchCategory>,
+        #[graphql(desc = "The words to search for, as typed.")] query: String,
+        #[graphql(
+            default_with = "Some(SearchCategory::All)",
+            desc = "The kind of content; `ALL` sends no category filter."
+        )]
+        category: Option<SearchCategory>,
         #[graphql(default_with = "Some(20)", desc = "At most 100.")] limit: Option<i32>,
+        #[graphql(
+            desc = "Providers by configured name (`apibay`, a Torznab indexer's name); every enabled one when omitted."
+        )]
         providers: Option<Vec<String>>,
     ) -> Result<SearchResults> {
         let service = ctx.data::<Arc<SearchService>>()?;

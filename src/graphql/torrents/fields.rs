@@ -106,6 +106,8 @@ torrent_fields! {
                 torrent.infohash_v2.map(|hash| hash.to_string())
             }
 
+            /// The torrent's name (for a magnet, its `dn` or hash until the
+            /// metadata arrives).
             fn name(torrent) -> &str {
                 &torrent.name
             }
@@ -135,10 +137,12 @@ torrent_fields! {
                 Bytes(torrent.upspeed)
             }
 
+            /// Payload downloaded in the torrent's life so far.
             fn downloaded(torrent) -> Bytes {
                 Bytes(torrent.downloaded)
             }
 
+            /// Payload uploaded in the torrent's life so far.
             fn uploaded(torrent) -> Bytes {
                 Bytes(torrent.uploaded)
             }
@@ -153,11 +157,12 @@ torrent_fields! {
                 torrent.eta()
             }
 
+            /// What the torrent is doing, the same on qBittorrent 4 and 5.
             fn state(torrent) -> TorrentState {
                 torrent.state().into()
             }
 
-            /// qBittorrent's own state name (e.g. `stalledDL`, `stoppedUP`).
+            /// The state as qBittorrent names it (e.g. `stalledDL`, `stoppedUP`).
             fn raw_state(torrent) -> &str {
                 &torrent.state
             }
@@ -167,6 +172,7 @@ torrent_fields! {
                 Some(torrent.category.as_str()).filter(|category| !category.is_empty())
             }
 
+            /// The torrent's tags in qBittorrent, in qBittorrent's order.
             fn tags(torrent) -> Vec<String> {
                 torrent.tags()
             }
@@ -181,6 +187,7 @@ torrent_fields! {
                 &torrent.content_path
             }
 
+            /// When it was added to qBittorrent.
             fn added_at(torrent) -> Option<DateTime> {
                 torrent.added_at().map(DateTime)
             }
@@ -205,6 +212,8 @@ torrent_fields! {
                 torrent.num_leechs
             }
 
+            /// A magnet link for the torrent, as qBittorrent writes it (with
+            /// its trackers).
             fn magnet_uri(torrent) -> &str {
                 &torrent.magnet_uri
             }

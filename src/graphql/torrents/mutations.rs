@@ -40,6 +40,7 @@ pub struct AddTorrentInput {
     paused: Option<bool>,
 }
 
+/// The outcome of `addTorrent`.
 #[derive(SimpleObject)]
 pub struct AddTorrentPayload {
     /// The hash qBittorrent lists the torrent under (see `Torrent.hash`):
@@ -48,11 +49,15 @@ pub struct AddTorrentPayload {
     /// True when qBittorrent already had it (by either of a hybrid's
     /// hashes); nothing was added.
     duplicate: bool,
+    /// The torrent as qBittorrent lists it now (the one it already had,
+    /// for a duplicate).
     torrent: Torrent,
 }
 
+/// The outcome of `deleteTorrent`.
 #[derive(SimpleObject)]
 pub struct DeleteTorrentPayload {
+    /// The hash of the torrent removed.
     hash: String,
     /// Whether the downloaded data was deleted too.
     deleted_files: bool,
@@ -72,6 +77,9 @@ impl TorrentMutation {
     async fn add_torrent(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "What to add (exactly one of `magnet`, `infoHash`, `url`, `file`) and how."
+        )]
         input: AddTorrentInput,
     ) -> Result<AddTorrentPayload> {
         let source = match (input.magnet, input.info_hash, input.url, input.file) {
@@ -106,7 +114,11 @@ impl TorrentMutation {
 
     /// Pauses (on qBittorrent 5: stops) a torrent.
     #[graphql(guard = "AdminGuard", complexity = "cost::MUTATION + child_complexity")]
-    async fn pause_torrent(&self, ctx: &Context<'_>, hash: String) -> Result<Torrent> {
+    async fn pause_torrent(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The torrent's `hash` (a hybrid's v1 hash works too).")] hash: String,
+    ) -> Result<Torrent> {
         let hash = parse_hash(&hash)?;
         Ok(Torrent::new(Arc::new(
             service(ctx)?.pause(hash).await.map_err(AppError::from)?,
@@ -115,7 +127,11 @@ impl TorrentMutation {
 
     /// Resumes (on qBittorrent 5: starts) a torrent.
     #[graphql(guard = "AdminGuard", complexity = "cost::MUTATION + child_complexity")]
-    async fn resume_torrent(&self, ctx: &Context<'_>, hash: String) -> Result<Torrent> {
+    async fn resume_torrent(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The torrent's `hash` (a hybrid's v1 hash works too).")] hash: String,
+    ) -> Result<Torrent> {
         let hash = parse_hash(&hash)?;
         Ok(Torrent::new(Arc::new(
             service(ctx)?.resume(hash).await.map_err(AppError::from)?,
@@ -127,8 +143,12 @@ impl TorrentMutation {
     async fn delete_torrent(
         &self,
         ctx: &Context<'_>,
-        hash: String,
-        #[graphql(default = false)] delete_files: bool,
+        #[graphql(desc = "The torrent's `hash` (a hybrid's v1 hash works too).")] hash: String,
+        #[graphql(
+            default = false,
+            desc = "Also delete the downloaded data from disk; without it, the files stay."
+        )]
+        delete_files: bool,
     ) -> Result<DeleteTorrentPayload> {
         let hash = parse_hash(&hash)?;
         service(ctx)?
@@ -160,7 +180,8 @@ impl TorrentMutation {
     async fn set_torrent_category(
         &self,
         ctx: &Context<'_>,
-        hash: String,
+        #[graphql(desc = "The torrent's `hash` (a hybrid's v1 hash works too).")] hash: String,
+        #[graphql(desc = "The category's name (`/` separates subcategories); empty for none.")]
         category: String,
     ) -> Result<Torrent> {
         let hash = parse_hash(&hash)?;

@@ -178,6 +178,7 @@ pub(crate) struct TorrentFile {
     pub(crate) id: ID,
     /// Path relative to the torrent's save path.
     name: String,
+    /// The file's size.
     size: Bytes,
     /// 0 to 1.
     progress: f64,
@@ -203,31 +204,43 @@ impl TorrentFile {
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "qbittorrent::TorrentState")]
 pub enum TorrentState {
+    /// Downloading from peers.
     Downloading,
     /// Downloading, ignoring queue limits.
     ForcedDownloading,
     /// A magnet link waiting for its metadata.
     FetchingMetadata,
+    /// A magnet link waiting for its metadata, ignoring queue limits.
     ForcedFetchingMetadata,
     /// Downloading, but no peer is sending.
     StalledDownloading,
+    /// Incomplete, waiting for a place in the download queue.
     QueuedDownloading,
+    /// Incomplete, its data being checked.
     CheckingDownloading,
     /// Incomplete and paused (stopped).
     PausedDownloading,
+    /// Complete, uploading to peers.
     Seeding,
+    /// Complete, uploading, ignoring queue limits.
     ForcedSeeding,
     /// Complete; no peer is downloading.
     StalledSeeding,
+    /// Complete, waiting for a place in the upload queue.
     QueuedSeeding,
+    /// Complete, its data being checked.
     CheckingSeeding,
     /// Complete and paused (stopped).
     PausedSeeding,
     /// qBittorrent is starting up.
     CheckingResumeData,
+    /// Allocating disk space for its files.
     Allocating,
+    /// Its files are being moved to a new save path.
     Moving,
+    /// Its files are not where qBittorrent expects them.
     MissingFiles,
+    /// qBittorrent hit an error with it (e.g. a disk error); see `rawState`.
     Error,
     /// A state this version of torrentql does not know; see `rawState`.
     Unknown,

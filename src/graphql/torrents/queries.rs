@@ -15,17 +15,26 @@ use crate::services::torrents::QbittorrentStatus;
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
 #[graphql(remote = "qbittorrent::TorrentFilter")]
 pub enum TorrentFilter {
+    /// Every torrent.
     #[default]
     All,
+    /// Torrents still downloading (qBittorrent's `downloading` filter).
     Downloading,
+    /// Complete torrents sharing their data (qBittorrent's `seeding` filter).
     Seeding,
+    /// Complete torrents, paused or not.
     Completed,
+    /// Paused (on qBittorrent 5: stopped) torrents.
     Paused,
+    /// Torrents sending or receiving data right now.
     Active,
+    /// Torrents sending and receiving nothing right now.
     Inactive,
     /// Not paused.
     Resumed,
+    /// Torrents downloading or seeding with no peer exchanging data.
     Stalled,
+    /// Torrents in error, or whose files are missing.
     Errored,
 }
 
@@ -35,6 +44,7 @@ pub struct Category {
     /// Opaque and stable across restarts: the category's name.
     #[graphql(owned)]
     pub(crate) id: ID,
+    /// The category's name; `/` separates subcategories.
     name: String,
     /// Empty when the category uses the default save path.
     save_path: String,
@@ -48,7 +58,7 @@ pub struct QbittorrentInfo {
     pub(crate) id: ID,
     /// Whether qBittorrent answers now.
     connected: bool,
-    /// qBittorrent's version, e.g. `v5.1.0`; null when not connected.
+    /// The qBittorrent version, e.g. `v5.1.0`; null when not connected.
     version: Option<String>,
     /// The WebUI API version, e.g. `2.11.4`; null when not connected.
     webapi_version: Option<String>,
@@ -103,8 +113,14 @@ impl TorrentQuery {
     async fn torrents(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default_with = "Some(TorrentFilter::All)")] filter: Option<TorrentFilter>,
+        #[graphql(
+            default_with = "Some(TorrentFilter::All)",
+            desc = "Which torrents by state, as qBittorrent's own filters."
+        )]
+        filter: Option<TorrentFilter>,
+        #[graphql(desc = "Only torrents in this category (by name); all when omitted.")]
         category: Option<String>,
+        #[graphql(desc = "Only these torrents, by `hash`, in the order qBittorrent lists them.")]
         hashes: Option<Vec<String>>,
     ) -> Result<Torrents> {
         let hashes = hashes
@@ -128,13 +144,17 @@ impl TorrentQuery {
 
     /// One torrent; null when qBittorrent does not have it.
     #[graphql(guard = "AdminGuard")]
-    async fn torrent(&self, ctx: &Context<'_>, hash: String) -> Result<Option<Torrent>> {
+    async fn torrent(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The torrent's `hash` (a hybrid's v1 hash works too).")] hash: String,
+    ) -> Result<Option<Torrent>> {
         let hash = parse_hash(&hash)?;
         let torrent = service(ctx)?.get(hash).await.map_err(AppError::from)?;
         Ok(torrent.map(Torrent::new))
     }
 
-    /// qBittorrent's categories.
+    /// The categories qBittorrent has, with their save paths.
     #[graphql(guard = "AdminGuard")]
     async fn categories(&self, ctx: &Context<'_>) -> Result<Vec<Category>> {
         let categories = service(ctx)?.categories().await.map_err(AppError::from)?;
