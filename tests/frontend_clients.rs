@@ -20,7 +20,23 @@ async fn the_graphql_over_http_audit_finds_nothing_to_fix() {
     assert_eq!(report["notices"], json!([]), "{report:#}");
     let passed = report["ok"].as_array().map_or(0, Vec::len);
     assert!(passed >= 50, "only {passed} audits ran: {report:#}");
-    eprintln!("graphql-http audit: {passed} passed, 0 errors, 0 warnings, 0 notices");
+    let level = |prefix: &str| {
+        report["ok"].as_array().map_or(0, |ok| {
+            ok.iter()
+                .filter(|audit| {
+                    audit["name"]
+                        .as_str()
+                        .is_some_and(|name| name.starts_with(prefix))
+                })
+                .count()
+        })
+    };
+    eprintln!(
+        "graphql-http audit: {passed} passed ({} MUST, {} SHOULD, {} MAY), 0 errors, 0 warnings, 0 notices",
+        level("MUST"),
+        level("SHOULD"),
+        level("MAY")
+    );
 }
 
 fn states(torrents: &Value) -> Vec<&str> {
@@ -28,7 +44,7 @@ fn states(torrents: &Value) -> Vec<&str> {
         .as_array()
         .unwrap_or_else(|| panic!("a list of torrents: {torrents}"))
         .iter()
-        .map(|torrent| torrent["state"].as_str().unwrap())
+        .map(|torrent| torrent["state"].as_str().expect("a state"))
         .collect()
 }
 
@@ -77,6 +93,25 @@ async fn urql_apollo_and_graphql_request_work_with_their_defaults() {
     assert_eq!(
         states(&report["graphqlRequest"]["listedAfterPause"]),
         paused
+    );
+
+    // urql's normalised cache (Graphcache, no `keys`) too.
+    let graphcache = &report["urqlGraphcache"];
+    assert_eq!(states(&graphcache["listed"]), paused, "{graphcache:#}");
+    assert_ne!(
+        states(&graphcache["cachedAfterResume"]),
+        paused,
+        "{graphcache:#}"
+    );
+    assert_eq!(
+        states(&graphcache["cachedAfterPause"]),
+        paused,
+        "{graphcache:#}"
+    );
+    assert_eq!(
+        graphcache["wireForPause"],
+        json!([{ "method": "POST", "operation": "mutation" }]),
+        "{graphcache:#}"
     );
 
     // Apollo's default cache normalises torrents by id: the cached list

@@ -24,12 +24,16 @@ const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
 /// Status, content type and JSON body of `request`, sent with an admin token.
 async fn send(request: reqwest::RequestBuilder) -> (u16, String, Value) {
-    let response = request.bearer_auth(admin_token()).send().await.unwrap();
+    let response = request
+        .bearer_auth(admin_token())
+        .send()
+        .await
+        .expect("the request is answered");
     let status = response.status().as_u16();
     let content_type = response
         .headers()
         .get("content-type")
-        .map(|value| value.to_str().unwrap().to_owned())
+        .map(|value| value.to_str().expect("an ASCII content type").to_owned())
         .unwrap_or_default();
     let body = response.json().await.unwrap_or(Value::Null);
     (status, content_type, body)
@@ -235,11 +239,7 @@ async fn a_persisted_query_works_by_hash_once_registered() {
 }
 
 fn rand_suffix() -> u64 {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
+    rand::random()
 }
 
 #[tokio::test]
@@ -318,7 +318,8 @@ async fn events(response: reqwest::Response, until: usize) -> Vec<(String, Strin
             .await
             .expect("an event in time");
         let Some(chunk) = chunk else { break };
-        text.push_str(std::str::from_utf8(&chunk.unwrap()).unwrap());
+        let chunk = chunk.expect("the stream reads");
+        text.push_str(std::str::from_utf8(&chunk).expect("UTF-8 events"));
         while let Some(end) = text.find("\n\n") {
             let block: String = text.drain(..end + 2).collect();
             let field = |name: &str| {
@@ -402,10 +403,11 @@ async fn an_event_stream_answers_queries_refusals_and_subscriptions() {
         loop {
             if let Some(end) = text.find("\n\n") {
                 let block: String = text.drain(..end + 2).collect();
-                if let Some(data) = block.lines().find_map(|line| line.strip_prefix("data:")) {
-                    if block.contains("event: next") || block.contains("event:next") {
-                        return serde_json::from_str(data.trim_start()).unwrap();
-                    }
+                let data = block.lines().find_map(|line| line.strip_prefix("data:"));
+                if let Some(data) = data
+                    && block.contains("event: next")
+                {
+                    return serde_json::from_str(data.trim_start()).expect("JSON data");
                 }
                 continue;
             }
@@ -413,7 +415,8 @@ async fn an_event_stream_answers_queries_refusals_and_subscriptions() {
                 .await
                 .expect("an event in time")
                 .expect("the stream stays open");
-            text.push_str(std::str::from_utf8(&chunk.unwrap()).unwrap());
+            let chunk = chunk.expect("the stream reads");
+            text.push_str(std::str::from_utf8(&chunk).expect("UTF-8 events"));
         }
     };
     let snapshot = next_event().await;
@@ -432,4 +435,37 @@ async fn an_event_stream_answers_queries_refusals_and_subscriptions() {
         delta["data"]["torrentProgress"]["snapshot"], false,
         "{delta}"
     );
+}
+
+#[tokio::test]
+async fn a_shutdown_ends_event_streams_without_complete_so_clients_reconnect() {
+    let app = TestApp::start(Qbittorrent::shared()).await;
+    let response = app
+        .http
+        .post(app.url("/graphql"))
+        .header("accept", "text/event-stream")
+        .bearer_auth(admin_token())
+        .json(&json!({ "query": "subscription { torrentProgress { snapshot } }" }))
+        .send()
+        .await
+        .unwrap();
+    let mut bytes = response.bytes_stream();
+    let first = tokio::time::timeout(Duration::from_secs(15), bytes.next())
+        .await
+        .expect("the snapshot in time")
+        .unwrap()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("event: next"));
+
+    let stopped = tokio::time::timeout(Duration::from_secs(10), app.shut_down());
+    let rest = async {
+        let mut rest = String::new();
+        while let Some(Ok(chunk)) = bytes.next().await {
+            rest.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        rest
+    };
+    let (stopped, rest) = tokio::join!(stopped, rest);
+    stopped.expect("the server stops while a stream is open");
+    assert!(!rest.contains("event: complete"), "{rest}");
 }

@@ -187,36 +187,9 @@ async fn respond(
         Some(busy) => busy,
         None => None,
     };
-    let answers = HttpAnswers::default();
     let requests = match batch {
         BatchRequest::Single(request) => {
-            let checked = check(state, &caller, request, &method).await;
-            let streams = format == Format::EventStream
-                || (caller.accepted.takes_event_stream()
-                    && checked
-                        .as_ref()
-                        .is_ok_and(|ready| ready.operation == Some(OperationType::Subscription)));
-            if streams {
-                return super::events::stream(
-                    state,
-                    answers,
-                    checked.map_err(|not_run| not_run.response),
-                );
-            }
-            let answer = match checked {
-                Ok(ready) => execute(state, &answers, ready).await,
-                Err(not_run) => not_run,
-            };
-            let status = answer.status(format);
-            let allow = (status == StatusCode::METHOD_NOT_ALLOWED)
-                .then_some(HeaderValue::from_static("POST"));
-            let mut response =
-                graphql_response(BatchResponse::Single(answer.response), &answers, format);
-            *response.status_mut() = status;
-            if let Some(allow) = allow {
-                response.headers_mut().insert(ALLOW, allow);
-            }
-            return response;
+            return respond_to_one(state, &caller, request, &method, format).await;
         }
         BatchRequest::Batch(requests) => requests,
     };
@@ -240,6 +213,7 @@ async fn respond(
     }
     // One after another, as async-graphql's own `execute_batch` does; a
     // batch answers 200, each entry saying how it went.
+    let answers = HttpAnswers::default();
     let responses = futures::stream::iter(requests)
         .then(|request| async {
             match check(state, &caller, request, &method).await {
@@ -250,6 +224,39 @@ async fn respond(
         .collect()
         .await;
     graphql_response(BatchResponse::Batch(responses), &answers, format)
+}
+
+/// Answers one operation: streamed when the client asks for a stream (or
+/// takes one for a subscription), else as JSON with the status the spec
+/// gives its outcome.
+async fn respond_to_one(
+    state: &AppState,
+    caller: &Caller,
+    request: async_graphql::Request,
+    method: &Method,
+    format: Format,
+) -> Response {
+    let answers = HttpAnswers::default();
+    let checked = check(state, caller, request, method).await;
+    let is_subscription = checked
+        .as_ref()
+        .is_ok_and(|ready| ready.operation == Some(OperationType::Subscription));
+    if format == Format::EventStream || (is_subscription && caller.accepted.takes_event_stream()) {
+        return super::events::stream(state, answers, checked.map_err(|not_run| not_run.response));
+    }
+    let answer = match checked {
+        Ok(ready) => execute(state, &answers, ready).await,
+        Err(not_run) => not_run,
+    };
+    let status = answer.status(format);
+    let mut response = graphql_response(BatchResponse::Single(answer.response), &answers, format);
+    *response.status_mut() = status;
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static("POST"));
+    }
+    response
 }
 
 /// A request ready for the schema.

@@ -5,9 +5,11 @@
 //
 //   node frontend.mjs <graphql url> <admin token> '<json: {urql, apollo, graphqlRequest}: magnet per client>'
 //
-// Prints one JSON object: { urql, apollo, apolloPersistedQueries, graphqlRequest },
+// Prints one JSON object: { urql, urqlGraphcache, apollo, apolloPersistedQueries,
+// graphqlRequest },
 // each what that client saw.
 import { Client, cacheExchange, fetchExchange, gql as urqlGql } from '@urql/core';
+import { cacheExchange as graphcacheExchange } from '@urql/exchange-graphcache';
 import { ApolloClient, HttpLink, InMemoryCache, gql } from '@apollo/client';
 import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
 import { GraphQLClient } from 'graphql-request';
@@ -63,6 +65,36 @@ async function withUrql() {
     paused: paused.pauseTorrent,
     listedAfterPause: again.torrents,
     wire: wire(),
+  };
+}
+
+// urql's normalised cache, Graphcache, with no `keys`: it keys torrents by
+// `id`, so the pause lands in the cached list with no refetch.
+async function withUrqlGraphcache(hash) {
+  const client = new Client({
+    url,
+    exchanges: [graphcacheExchange({}), fetchExchange],
+    fetch: recordingFetch,
+    fetchOptions: () => ({ headers: { authorization } }),
+  });
+  const unwrap = (result) => {
+    if (result.error) throw new Error(`urql graphcache: ${result.error.message}`);
+    return result.data;
+  };
+  const listed = unwrap(await client.query(urqlGql(LIST), { hashes: [hash] }).toPromise());
+  unwrap(await client.mutation(urqlGql(RESUME), { hash }).toPromise());
+  const cachedAfterResume = client.readQuery(urqlGql(LIST), { hashes: [hash] })?.data;
+  const beforePause = wire();
+  unwrap(await client.mutation(urqlGql(PAUSE), { hash }).toPromise());
+  const cachedAfterPause = unwrap(await client
+    .query(urqlGql(LIST), { hashes: [hash] }, { requestPolicy: 'cache-only' })
+    .toPromise());
+  return {
+    listed: listed.torrents,
+    cachedAfterResume: cachedAfterResume.torrents,
+    cachedAfterPause: cachedAfterPause.torrents,
+    wire: beforePause,
+    wireForPause: wire(),
   };
 }
 
@@ -137,8 +169,10 @@ async function withGraphqlRequest() {
 }
 
 const apollo = await withApollo();
+const urql = await withUrql();
 const report = {
-  urql: await withUrql(),
+  urql,
+  urqlGraphcache: await withUrqlGraphcache(urql.hash),
   apollo,
   apolloPersistedQueries: await withApolloPersistedQueries(apollo.hash),
   graphqlRequest: await withGraphqlRequest(),
