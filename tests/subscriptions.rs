@@ -154,7 +154,7 @@ async fn a_subscription_ends_when_its_token_expires() {
 }
 
 /// The poller's requests to qBittorrent with 1 and with 200 subscribers
-/// over the same time: no more with 200, within one poll.
+/// over the same time: no more with 200, within the windows' jitter.
 #[tokio::test]
 async fn upstream_requests_do_not_grow_with_subscribers() {
     // An instance of its own: other tests' load would change the sync cost
@@ -199,8 +199,11 @@ async fn upstream_requests_do_not_grow_with_subscribers() {
     // The pace itself is the poller's unit tests' business (on a paused
     // clock); here, only that subscribers do not add to it.
     assert!(counts[0] > 0, "{counts:?}: the poller did not run");
+    // Each window's count can be one off from where the ticks fall (and a
+    // tick delayed by load moves one into the next window): two apart is
+    // the same pace, while a sync per subscriber would be hundreds more.
     assert!(
-        counts[1] <= counts[0] + 1,
+        counts[1] <= counts[0] + 2,
         "sync calls with 1 and 200 subscribers: {counts:?}"
     );
 }
