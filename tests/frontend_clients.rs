@@ -179,7 +179,9 @@ async fn sse_and_both_websocket_clients_get_the_snapshot_then_the_pause_and_clos
         );
     }
     assert_eq!(report["graphqlWs"]["closeCode"], 1000, "{report:#}");
-    // subscriptions-transport-ws closes without a code; the answer echoes
-    // that (1005), where an unanswered close would be 1006.
-    assert_eq!(report["legacy"]["closeCode"], 1005, "{report:#}");
+    // subscriptions-transport-ws sends connection_terminate, then a Close
+    // frame without a code: whichever the server sees first, it closes
+    // cleanly, 1000 or the echoed 1005 (never 1006, a dropped connection).
+    let legacy = report["legacy"]["closeCode"].as_u64();
+    assert!(matches!(legacy, Some(1000 | 1005)), "{report:#}");
 }

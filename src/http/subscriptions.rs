@@ -40,6 +40,8 @@ pub const INIT_TIMEOUT: Duration = Duration::from_secs(3);
 const FORBIDDEN: u16 = 4403;
 const INIT_TIMED_OUT: u16 = 4408;
 const BAD_REQUEST: u16 = 4400;
+/// RFC 6455: a normal closure.
+const NORMAL_CLOSURE: u16 = 1000;
 /// RFC 6455: the server is going away.
 const GOING_AWAY: u16 = 1001;
 
@@ -120,10 +122,17 @@ pub async fn serve_socket(
     // beside async-graphql's own messages.
     let (refusals, mut refused) = tokio::sync::mpsc::channel::<String>(REFUSALS_QUEUED);
     let queries = std::sync::Arc::clone(&state.parsed_queries);
+    // Set when the client sends its Close frame (rather than the protocol
+    // ending, as after subscriptions-transport-ws's connection_terminate).
+    let client_closed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let saw_close = std::sync::Arc::clone(&client_closed);
     let input = futures::stream::once(async move { init.into_bytes() }).chain(
         incoming
             .take_until(shutdown.clone().cancelled_owned())
-            .take_while(|message| {
+            .take_while(move |message| {
+                if matches!(message, Ok(Message::Close(_))) {
+                    saw_close.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
                 std::future::ready(matches!(
                     message,
                     Ok(Message::Text(_) | Message::Binary(_) | Message::Ping(_) | Message::Pong(_))
@@ -176,6 +185,10 @@ pub async fn serve_socket(
     }
     if shutdown.is_cancelled() {
         close(&mut sink, GOING_AWAY, "server shutting down").await;
+    } else if !client_closed.load(std::sync::atomic::Ordering::Relaxed) {
+        // The protocol ended the connection: a normal closure, sent
+        // before the socket goes (else the client sees 1006).
+        close(&mut sink, NORMAL_CLOSURE, "").await;
     } else {
         // The client closed: the websocket library has queued the answer
         // to its Close frame (its own code echoed), sent once flushed.
