@@ -115,7 +115,8 @@ impl SearchQuery {
         category: Option<SearchCategory>,
         #[graphql(default_with = "Some(20)", desc = "At most 100.")] limit: Option<i32>,
         #[graphql(
-            desc = "Providers by configured name (`apibay`, a Torznab indexer's name); every enabled one when omitted."
+            desc = "Providers by configured name (`apibay`, a Torznab indexer's name); \
+                    every enabled one when omitted."
         )]
         providers: Option<Vec<String>>,
     ) -> Result<SearchResults> {

@@ -57,7 +57,8 @@ pub struct AddTorrentPayload {
 /// The outcome of `deleteTorrent`.
 #[derive(SimpleObject)]
 pub struct DeleteTorrentPayload {
-    /// The hash of the torrent removed.
+    /// The `hash` argument as 40 lowercase hexadecimal characters: for a hybrid
+    /// named by its v1 hash, that v1 hash rather than `Torrent.hash`.
     hash: String,
     /// Whether the downloaded data was deleted too.
     deleted_files: bool,

@@ -18,21 +18,26 @@ pub enum TorrentFilter {
     /// Every torrent.
     #[default]
     All,
-    /// Torrents still downloading (qBittorrent's `downloading` filter).
+    /// Incomplete torrents, paused, queued, stalled and checking ones included
+    /// (qBittorrent's `downloading` filter).
     Downloading,
-    /// Complete torrents sharing their data (qBittorrent's `seeding` filter).
+    /// Complete torrents except paused ones (queued, stalled and checking ones
+    /// included; qBittorrent's `seeding` filter).
     Seeding,
     /// Complete torrents, paused or not.
     Completed,
     /// Paused (on qBittorrent 5: stopped) torrents.
     Paused,
-    /// Torrents sending or receiving data right now.
+    /// Torrents at work now: a download or upload speed above 0, or in state
+    /// `DOWNLOADING`, `FORCED_DOWNLOADING`, `FETCHING_METADATA`,
+    /// `FORCED_FETCHING_METADATA` or `MOVING` (qBittorrent's `active` filter).
     Active,
-    /// Torrents sending and receiving nothing right now.
+    /// Every torrent `ACTIVE` leaves out (qBittorrent's `inactive` filter).
     Inactive,
     /// Not paused.
     Resumed,
-    /// Torrents downloading or seeding with no peer exchanging data.
+    /// Torrents in state `STALLED_DOWNLOADING` or `STALLED_SEEDING`: no peer is
+    /// sending to them, or downloading from them.
     Stalled,
     /// Torrents in error, or whose files are missing.
     Errored,
