@@ -3,29 +3,19 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::app::{TestApp, admin_token};
+use common::node::run_script;
 use common::qbittorrent::Qbittorrent;
 use common::torrents::random_magnet;
-use serde_json::{Value, json};
-
-const INSTALL_HINT: &str = "run ./scripts/test.sh, or: apt-get install -y chromium nodejs npm && npm ci --prefix tests/clients";
-
-fn clients_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients")
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn a_person_pastes_the_token_once_and_sees_data() {
-    let node_modules = clients_dir().join("node_modules");
-    assert!(
-        node_modules.join("playwright-core").is_dir(),
-        "the npm packages for browser tests are missing: {INSTALL_HINT}"
-    );
     assert!(
         Path::new("/usr/bin/chromium").is_file(),
-        "chromium is missing: {INSTALL_HINT}"
+        "chromium is missing: run ./scripts/setup-clients.sh (apt-get install -y chromium)"
     );
 
     let qbittorrent = Qbittorrent::shared();
@@ -44,23 +34,18 @@ async fn a_person_pastes_the_token_once_and_sees_data() {
     );
 
     let screenshot = std::env::temp_dir().join("torrentql-playground.png");
-    let output = tokio::process::Command::new("node")
-        .arg(clients_dir().join("playground.mjs"))
-        .arg(app.url("/graphql"))
-        .arg(admin_token())
-        .arg(format!(
-            "{{ viewer {{ subject }} torrents(hashes: [\"{hash}\"]) {{ hash name }} }}"
-        ))
-        .arg(&screenshot)
-        .output()
-        .await
-        .unwrap_or_else(|error| panic!("cannot run node ({error}): {INSTALL_HINT}"));
-    assert!(
-        output.status.success(),
-        "the browser script failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let seen: Value = serde_json::from_slice(&output.stdout).expect("the script prints JSON");
+    let query =
+        format!("{{ viewer {{ subject }} torrents(hashes: [\"{hash}\"]) {{ hash name }} }}");
+    let seen = run_script(
+        "playground.mjs",
+        &[
+            &app.url("/graphql"),
+            &admin_token(),
+            &query,
+            &screenshot.display().to_string(),
+        ],
+    )
+    .await;
     for run in ["first", "afterReload"] {
         let text = seen[run].as_str().unwrap();
         assert!(text.contains(&hash.to_string()), "{run}: {text}");

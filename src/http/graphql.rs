@@ -48,7 +48,6 @@ struct Caller {
     slot: Option<ConnectionSlot>,
     accepted: Accepted,
     is_admin: bool,
-    may_introspect: bool,
 }
 
 impl Caller {
@@ -73,7 +72,6 @@ impl Caller {
             slot: parts.extensions.get::<ConnectionSlot>().cloned(),
             accepted: Accepted::from_headers(&parts.headers),
             is_admin,
-            may_introspect: state.public_introspection || is_admin,
         }
     }
 }
@@ -120,9 +118,14 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
 }
 
 /// `GET /graphql?query=...`: runs a query (or streams a subscription)
-/// given in the query string.
-pub async fn get(state: &AppState, parts: &Parts) -> Response {
-    let caller = Caller::new(state, parts);
+/// given in the query string; a browser opening the page (perhaps from a
+/// link with `?query=`, which GraphiQL fills in) gets the playground.
+pub async fn get(state: AppState, parts: &Parts) -> Response {
+    let caller = Caller::new(&state, parts);
+    if state.playground.enabled && caller.accepted.prefers_html() {
+        return super::playground::page(State(state)).await.into_response();
+    }
+    let state = &state;
     let Some(format) = caller.accepted.best() else {
         return not_acceptable();
     };
@@ -374,7 +377,7 @@ async fn check(
             .persisted_queries
             .register(registration, &request.query);
     }
-    if !caller.may_introspect
+    if !(state.public_introspection || caller.is_admin)
         && let Some(refused) = introspection_refusal(&document)
     {
         return Err(NotRun::Refused.answer(refused));

@@ -47,15 +47,7 @@ async fn get_graphql(
         .get(axum::http::header::UPGRADE)
         .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"websocket"));
     if !is_upgrade {
-        // A browser opening the page, perhaps from a link with `?query=`
-        // that GraphiQL fills in.
-        let is_browser = negotiation::Accepted::from_headers(&parts.headers).prefers_html();
-        if state.playground.enabled && is_browser {
-            return playground::page(axum::extract::State(state))
-                .await
-                .into_response();
-        }
-        return graphql::get(&state, &parts).await;
+        return graphql::get(state, &parts).await;
     }
     // Answer in the protocol the handshake will name: the first of ours
     // the client offers (graphql-transport-ws, then graphql-ws); clients

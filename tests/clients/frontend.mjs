@@ -40,25 +40,15 @@ const ADD = `mutation Add($magnet: String!) {
 const RESUME = `mutation Resume($hash: String!) { resumeTorrent(hash: $hash) { id hash state } }`;
 const PAUSE = `mutation Pause($hash: String!) { pauseTorrent(hash: $hash) { id hash state } }`;
 
-async function withUrql() {
-  const client = new Client({
-    url,
-    exchanges: [cacheExchange, fetchExchange],
-    fetch: recordingFetch,
-    fetchOptions: () => ({ headers: { authorization } }),
-  });
-  const unwrap = (result) => {
-    if (result.error) throw new Error(`urql: ${result.error.message}`);
-    return result.data;
-  };
-  const added = unwrap(await client.mutation(urqlGql(ADD), { magnet: magnets.urql }).toPromise());
+// The flow every client goes through: add, list, resume, pause, list
+// again. `run(document, variables)` sends one operation, returns its data.
+async function addListResumePause(run, magnet) {
+  const added = await run(ADD, { magnet });
   const hash = added.addTorrent.hash;
-  const listed = unwrap(await client.query(urqlGql(LIST), { hashes: [hash] }).toPromise());
-  unwrap(await client.mutation(urqlGql(RESUME), { hash }).toPromise());
-  const paused = unwrap(await client.mutation(urqlGql(PAUSE), { hash }).toPromise());
-  // The document cache drops every result holding a `Torrent` after a
-  // mutation returning one: the list comes back fresh.
-  const again = unwrap(await client.query(urqlGql(LIST), { hashes: [hash] }).toPromise());
+  const listed = await run(LIST, { hashes: [hash] });
+  await run(RESUME, { hash });
+  const paused = await run(PAUSE, { hash });
+  const again = await run(LIST, { hashes: [hash] });
   return {
     hash,
     listed: listed.torrents,
@@ -66,6 +56,26 @@ async function withUrql() {
     listedAfterPause: again.torrents,
     wire: wire(),
   };
+}
+
+// urql's document cache drops every result holding a `Torrent` after a
+// mutation returning one: the second list comes back fresh.
+async function withUrql() {
+  const client = new Client({
+    url,
+    exchanges: [cacheExchange, fetchExchange],
+    fetch: recordingFetch,
+    fetchOptions: () => ({ headers: { authorization } }),
+  });
+  const run = async (document, variables) => {
+    const operation = document.trim().startsWith('mutation')
+      ? client.mutation(urqlGql(document), variables)
+      : client.query(urqlGql(document), variables);
+    const result = await operation.toPromise();
+    if (result.error) throw new Error(`urql: ${result.error.message}`);
+    return result.data;
+  };
+  return addListResumePause(run, magnets.urql);
 }
 
 // urql's normalised cache, Graphcache, with no `keys`: it keys torrents by
@@ -153,19 +163,8 @@ async function withApolloPersistedQueries(hash) {
 
 async function withGraphqlRequest() {
   const client = new GraphQLClient(url, { headers: { authorization }, fetch: recordingFetch });
-  const added = await client.request(ADD, { magnet: magnets.graphqlRequest });
-  const hash = added.addTorrent.hash;
-  const listed = await client.request(LIST, { hashes: [hash] });
-  await client.request(RESUME, { hash });
-  const paused = await client.request(PAUSE, { hash });
-  const again = await client.request(LIST, { hashes: [hash] });
-  return {
-    hash,
-    listed: listed.torrents,
-    paused: paused.pauseTorrent,
-    listedAfterPause: again.torrents,
-    wire: wire(),
-  };
+  return addListResumePause((document, variables) => client.request(document, variables),
+    magnets.graphqlRequest);
 }
 
 const apollo = await withApollo();

@@ -14,16 +14,22 @@ pub fn clients_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients")
 }
 
-/// Runs `tests/clients/<script>` with `args` and returns the JSON it
-/// printed; panics with its stderr when it fails, and with the install
-/// command when node or the npm packages are missing.
-pub async fn run_script(script: &str, args: &[&str]) -> Value {
+/// Panics with the install command unless `tests/clients` has its npm
+/// packages.
+pub fn assert_installed() {
     assert!(
         clients_dir()
             .join("node_modules/.installed-from-lock")
             .is_file(),
         "the npm packages for client tests are missing: {INSTALL_HINT}"
     );
+}
+
+/// Runs `tests/clients/<script>` with `args` and returns the JSON it
+/// printed; panics with its stderr when it fails, and with the install
+/// command when node or the npm packages are missing.
+pub async fn run_script(script: &str, args: &[&str]) -> Value {
+    assert_installed();
     let output = tokio::process::Command::new("node")
         .arg(clients_dir().join(script))
         .args(args)

@@ -1,16 +1,12 @@
 //! Websocket subscribers run by node with the real client libraries
 //! (`tests/clients/subscribe.mjs`), read line by line.
 
-use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
-
-const INSTALL_HINT: &str =
-    "run ./scripts/setup-clients.sh (apt-get install -y nodejs npm; npm ci --prefix tests/clients)";
 
 /// The two websocket protocols.
 #[derive(Debug, Clone, Copy)]
@@ -36,11 +32,7 @@ impl Subscriber {
         query: &str,
         subscribers: usize,
     ) -> Self {
-        let clients = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients");
-        assert!(
-            clients.join("node_modules/graphql-ws").is_dir(),
-            "npm packages missing: {INSTALL_HINT}"
-        );
+        super::node::assert_installed();
         let options = json!({
             "url": ws_url,
             "query": query,
@@ -53,14 +45,16 @@ impl Subscriber {
             "quiet": subscribers > 1,
         });
         let mut child = Command::new("node")
-            .arg(clients.join("subscribe.mjs"))
+            .arg(super::node::clients_dir().join("subscribe.mjs"))
             .arg(options.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
             .spawn()
-            .unwrap_or_else(|error| panic!("cannot run node ({error}): {INSTALL_HINT}"));
+            .unwrap_or_else(|error| {
+                panic!("cannot run node ({error}): {}", super::node::INSTALL_HINT)
+            });
         let lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
         Self { child, lines }
     }
