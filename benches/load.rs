@@ -42,7 +42,7 @@ use qbittorrent::{Options, PASSWORD, Qbittorrent, USERNAME, Version};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use torrentql::clients::qbittorrent::{QbittorrentClient, TorrentFilter};
+use torrentql::clients::qbittorrent::{QbittorrentClient, TorrentAction, TorrentFilter};
 use torrentql::torrent::{InfoHash, Magnet};
 
 const JWT_SECRET: &str = "bench-secret-bench-secret-bench-secret-0123";
@@ -720,7 +720,7 @@ impl Direct {
     async fn change_category(&self, hash: InfoHash, category: &str) -> Instant {
         let _ = self.client.create_category(category, None).await;
         self.client
-            .set_category(&[hash], category)
+            .act(&[hash], &TorrentAction::SetCategory(category.to_owned()))
             .await
             .expect("set category");
         loop {

@@ -22,7 +22,9 @@ use common::proxy::RecordingProxy;
 use common::qbittorrent::{Options, PASSWORD, Qbittorrent};
 use common::torrents::{random_hash, random_magnet};
 use serde_json::{Value, json};
-use torrentql::clients::qbittorrent::{LoginRefusal, QbittorrentError, TorrentFilter};
+use torrentql::clients::qbittorrent::{
+    LoginRefusal, QbittorrentError, TorrentAction, TorrentFilter,
+};
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -824,7 +826,7 @@ async fn after_a_hang_updates_flow_at_the_configured_interval_within_ten_seconds
     .await;
     qbittorrent
         .client()
-        .resume(&[hash.parse().expect("hash")])
+        .act(&[hash.parse().expect("hash")], &TorrentAction::Resume)
         .await
         .expect("resume in qBittorrent");
     loop {

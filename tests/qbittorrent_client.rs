@@ -9,7 +9,7 @@ use common::qbittorrent::{Options, Qbittorrent, USERNAME, Version};
 use common::torrents::{paused_magnets, random_magnet};
 use secrecy::SecretString;
 use torrentql::clients::qbittorrent::{
-    AddTorrent, Credentials, QbittorrentClient, QbittorrentError, TorrentFilter,
+    AddTorrent, Credentials, QbittorrentClient, QbittorrentError, TorrentAction, TorrentFilter,
 };
 use torrentql::torrent::InfoHash;
 use torrentql::torrent::Magnet;
@@ -134,11 +134,17 @@ async fn set_category_to_a_missing_category_is_rejected() {
     let client = Qbittorrent::shared().client();
     let hash = add_listed(&client, "category-conflict").await;
     let error = client
-        .set_category(&[hash], &format!("missing-{hash}"))
+        .act(
+            &[hash],
+            &TorrentAction::SetCategory(format!("missing-{hash}")),
+        )
         .await
         .unwrap_err();
     assert!(matches!(error, QbittorrentError::Rejected(_)), "{error}");
-    client.delete(&[hash], true).await.unwrap();
+    client
+        .act(&[hash], &TorrentAction::Delete { delete_files: true })
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -190,7 +196,15 @@ async fn sync_maindata_returns_only_what_changed() {
         serde_json::from_str(delta.torrents[&second.to_string()].get()).unwrap();
     assert!(entry.get("name").is_some(), "{entry}");
 
-    client.delete(&[second], false).await.unwrap();
+    client
+        .act(
+            &[second],
+            &TorrentAction::Delete {
+                delete_files: false,
+            },
+        )
+        .await
+        .unwrap();
     let removal = common::eventually("the removal in a delta", Duration::from_secs(5), || async {
         let data = client.sync_maindata(delta.rid).await.unwrap();
         data.torrents_removed
@@ -209,5 +223,8 @@ async fn add_peers_is_accepted_for_a_listed_torrent() {
         .add_peers(&[hash], &["127.0.0.1:9".parse().unwrap()])
         .await
         .unwrap();
-    client.delete(&[hash], true).await.unwrap();
+    client
+        .act(&[hash], &TorrentAction::Delete { delete_files: true })
+        .await
+        .unwrap();
 }

@@ -11,7 +11,9 @@ use common::qbittorrent::Qbittorrent;
 use common::torrents::{make_torrent, random_hash, random_magnet};
 use torrentql::clients::qbittorrent::TorrentFilter;
 use torrentql::services::mirror::SyncSettings;
-use torrentql::services::{AddRequest, ServiceError, TorrentService, TorrentSource};
+use torrentql::services::{
+    AddRequest, Outcome, ServiceError, TorrentChange, TorrentService, TorrentSource,
+};
 use torrentql::torrent::{self, InfoHash};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -291,9 +293,9 @@ async fn pause_then_resume_changes_the_state() {
         added.torrent.state
     );
 
-    let paused = service.pause(hash).await.unwrap();
+    let paused = only(service.change(&[hash], TorrentChange::Pause).await);
     assert!(paused.state().is_paused(), "{}", paused.state);
-    let resumed = service.resume(hash).await.unwrap();
+    let resumed = only(service.change(&[hash], TorrentChange::Resume).await);
     assert!(!resumed.state().is_paused(), "{}", resumed.state);
 }
 
@@ -301,20 +303,21 @@ async fn pause_then_resume_changes_the_state() {
 async fn operations_on_an_unknown_hash_are_not_found() {
     let service = service();
     let hash = random_hash();
-    assert!(
-        matches!(service.pause(hash).await, Err(ServiceError::TorrentNotFound(h)) if h == hash)
-    );
+    for change in [
+        TorrentChange::Pause,
+        TorrentChange::Resume,
+        TorrentChange::SetCategory("x".to_owned()),
+    ] {
+        let outcomes = service.change(&[hash], change).await.unwrap();
+        assert!(
+            matches!(outcomes[..], [Err(ServiceError::TorrentNotFound(h))] if h == hash),
+            "{outcomes:?}"
+        );
+    }
+    let deleted = service.delete(&[hash], false).await.unwrap();
     assert!(matches!(
-        service.resume(hash).await,
-        Err(ServiceError::TorrentNotFound(_))
-    ));
-    assert!(matches!(
-        service.delete(hash, false).await,
-        Err(ServiceError::TorrentNotFound(_))
-    ));
-    assert!(matches!(
-        service.set_category(hash, "x").await,
-        Err(ServiceError::TorrentNotFound(_))
+        deleted[..],
+        [Err(ServiceError::TorrentNotFound(_))]
     ));
     assert!(matches!(
         service.files(hash).await,
@@ -343,7 +346,7 @@ async fn add_seeded(service: &TorrentService, name: &str) -> common::torrents::M
 async fn delete_without_files_keeps_the_data() {
     let service = service();
     let made = add_seeded(&service, "keep").await;
-    service.delete(made.hash, false).await.unwrap();
+    only(service.delete(&[made.hash], false).await);
     assert!(service.get(made.hash).await.unwrap().is_none());
     assert!(made.content.join("data/one.bin").is_file());
 }
@@ -352,7 +355,7 @@ async fn delete_without_files_keeps_the_data() {
 async fn delete_with_files_removes_the_data() {
     let service = service();
     let made = add_seeded(&service, "remove").await;
-    service.delete(made.hash, true).await.unwrap();
+    only(service.delete(&[made.hash], true).await);
     assert!(service.get(made.hash).await.unwrap().is_none());
     common::eventually(
         "the files to be deleted",
@@ -371,12 +374,20 @@ async fn set_category_creates_a_category_that_does_not_exist_yet() {
         .await
         .unwrap();
     let category = format!("tv/new-{hash}");
-    let torrent = service.set_category(hash, &category).await.unwrap();
+    let torrent = only(
+        service
+            .change(&[hash], TorrentChange::SetCategory(category.clone()))
+            .await,
+    );
     assert_eq!(torrent.category, category);
     let categories = service.qbittorrent().categories().await.unwrap();
     assert!(categories.iter().any(|existing| existing.name == category));
 
-    let cleared = service.set_category(hash, "").await.unwrap();
+    let cleared = only(
+        service
+            .change(&[hash], TorrentChange::SetCategory(String::new()))
+            .await,
+    );
     assert_eq!(cleared.category, "");
 }
 
@@ -468,4 +479,14 @@ async fn a_torrent_qbittorrent_refuses_is_rejected_and_leaves_nothing() {
         .unwrap_err();
     assert!(matches!(error, ServiceError::Rejected(_)), "{error}");
     assert!(service.get(parsed.info_hash()).await.unwrap().is_none());
+}
+
+/// The one outcome of a change to one torrent, which must have worked.
+fn only<T>(outcomes: Result<Vec<Outcome<T>>, ServiceError>) -> T {
+    let mut outcomes = outcomes.expect("the change is accepted");
+    assert_eq!(outcomes.len(), 1);
+    outcomes
+        .pop()
+        .expect("one outcome")
+        .expect("the change applies to the torrent")
 }

@@ -17,11 +17,23 @@ pub const FILES: usize = 50;
 /// `login` (a Jellyfin log-in): at most 9 in one request.
 pub const HEAVY_MUTATION: usize = 100;
 
-/// Pausing, resuming, deleting, categorising: at most about 45 at once.
+/// Pausing, resuming, deleting, categorising one torrent: at most about
+/// 45 at once.
 pub const MUTATION: usize = 20;
 
 /// The cost of a list of torrents selecting `child_complexity`.
 pub fn torrent_list(hashes: Option<&Vec<String>>, child_complexity: usize) -> usize {
     let items = hashes.map_or(LIST, Vec::len);
     items.saturating_mul(child_complexity).saturating_add(1)
+}
+
+/// The cost of a change to the torrents `hashes`, answering each with
+/// `child_complexity`: one qBittorrent call, and at most a list's worth
+/// of answers counted, so that a batch costs what a list does.
+pub fn torrent_batch(hashes: &[String], child_complexity: usize) -> usize {
+    hashes
+        .len()
+        .min(LIST)
+        .saturating_mul(child_complexity)
+        .saturating_add(MUTATION)
 }

@@ -49,13 +49,19 @@ pub struct Query(
     viewer::ViewerQuery,
     node::NodeQuery,
     torrents::TorrentQuery,
+    torrents::LabelQuery,
     search::SearchQuery,
     libraries::LibraryQuery,
 );
 
 /// Every mutation root field.
 #[derive(MergedObject, Default)]
-pub struct Mutation(torrents::TorrentMutation, login::LoginMutation);
+pub struct Mutation(
+    torrents::TorrentMutation,
+    torrents::TorrentActionMutation,
+    torrents::LabelMutation,
+    login::LoginMutation,
+);
 
 /// Every subscription root field.
 #[derive(MergedSubscription, Default)]

@@ -15,7 +15,7 @@ use crate::clients::qbittorrent::QbittorrentError;
 use crate::clients::torrent_url::TorrentUrlError;
 use crate::torrent::{self, InfoHash};
 
-pub use torrents::{AddOutcome, AddRequest, TorrentService, TorrentSource};
+pub use torrents::{AddOutcome, AddRequest, Outcome, TorrentChange, TorrentService, TorrentSource};
 
 /// Why a use-case failed, in terms a caller can act on: what went wrong,
 /// not which client saw it.

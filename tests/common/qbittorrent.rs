@@ -92,6 +92,8 @@ pub struct Options {
     /// Ban an address after 5 failed logins, as qBittorrent does by
     /// default (test profiles turn the ban off otherwise).
     pub login_ban: bool,
+    /// Torrent queueing off (qBittorrent's default is on).
+    pub queueing_off: bool,
 }
 
 /// One running qbittorrent-nox.
@@ -168,6 +170,16 @@ impl Qbittorrent {
                 "WebUI\\MaxAuthenticationFailCount=5",
             );
             assert!(text.contains("MaxAuthenticationFailCount=5"), "{text}");
+            std::fs::write(&config, text).expect("write profile");
+        }
+        if options.queueing_off {
+            let config = profile::config_file(&profile_dir);
+            let text = std::fs::read_to_string(&config).expect("read profile");
+            let text = text.replace(
+                "[BitTorrent]\n",
+                "[BitTorrent]\nSession\\QueueingSystemEnabled=false\n",
+            );
+            assert!(text.contains("QueueingSystemEnabled=false"), "{text}");
             std::fs::write(&config, text).expect("write profile");
         }
         let instance = Self {

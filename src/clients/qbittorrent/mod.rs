@@ -9,6 +9,7 @@
 //! failed logins, for an hour by default, and forgets failures only at a
 //! successful login.
 
+mod actions;
 mod models;
 
 use std::net::SocketAddr;
@@ -22,6 +23,7 @@ use url::Url;
 
 use crate::torrent::{InfoHash, Magnet, TorrentFile};
 
+pub use actions::{QueueMove, ShareLimit, TorrentAction};
 pub use models::{
     ApiVersion, Category, CategoryChanges, MainData, Torrent, TorrentContent, TorrentFilter,
     TorrentState,
@@ -291,9 +293,11 @@ impl QbittorrentClient {
         if let Some(hashes) = hashes {
             query.push(("hashes", join_hashes(hashes)));
         }
+        // A form, not a query: qBittorrent drops a request whose line
+        // passes 8 KB, about 190 hashes.
         let response = self
-            .call(Method::GET, "torrents/info", |request| {
-                request.query(&query)
+            .call(Method::POST, "torrents/info", |request| {
+                request.form(&query)
             })
             .await?;
         json(response).await
@@ -365,49 +369,21 @@ impl QbittorrentClient {
         }
     }
 
-    /// Pauses (4.x) or stops (5.x) torrents. Unknown hashes are ignored by
-    /// qBittorrent.
-    pub async fn pause(&self, hashes: &[InfoHash]) -> Result<()> {
-        let endpoint = if self.api_version().await?.uses_start_stop() {
-            "torrents/stop"
-        } else {
-            "torrents/pause"
-        };
-        self.post_form(endpoint, &[("hashes", join_hashes(hashes))])
-            .await
+    /// Applies `action` to the torrents `hashes` names, in one call.
+    /// qBittorrent ignores hashes it does not list.
+    pub async fn act(&self, hashes: &[InfoHash], action: &TorrentAction) -> Result<()> {
+        let endpoint = action.endpoint(self.api_version().await?);
+        let mut form = vec![("hashes", join_hashes(hashes))];
+        form.extend(action.fields());
+        self.post_form(endpoint, &form).await
     }
 
-    /// Resumes (4.x) or starts (5.x) torrents.
-    pub async fn resume(&self, hashes: &[InfoHash]) -> Result<()> {
-        let endpoint = if self.api_version().await?.uses_start_stop() {
-            "torrents/start"
-        } else {
-            "torrents/resume"
-        };
-        self.post_form(endpoint, &[("hashes", join_hashes(hashes))])
-            .await
-    }
-
-    /// Removes torrents, and their data when `delete_files` is set.
-    pub async fn delete(&self, hashes: &[InfoHash], delete_files: bool) -> Result<()> {
+    /// Gives a torrent the name qBittorrent shows; an empty name is
+    /// refused (409).
+    pub async fn rename(&self, hash: InfoHash, name: &str) -> Result<()> {
         self.post_form(
-            "torrents/delete",
-            &[
-                ("hashes", join_hashes(hashes)),
-                ("deleteFiles", delete_files.to_string()),
-            ],
-        )
-        .await
-    }
-
-    /// Sets the category; a category that does not exist is refused (409).
-    pub async fn set_category(&self, hashes: &[InfoHash], category: &str) -> Result<()> {
-        self.post_form(
-            "torrents/setCategory",
-            &[
-                ("hashes", join_hashes(hashes)),
-                ("category", category.to_owned()),
-            ],
+            "torrents/rename",
+            &[("hash", hash.to_string()), ("name", name.to_owned())],
         )
         .await
     }
@@ -422,6 +398,52 @@ impl QbittorrentClient {
             ],
         )
         .await
+    }
+
+    /// Changes a category's save path (empty: the default save path); an
+    /// unknown category is refused (409).
+    pub async fn edit_category(&self, name: &str, save_path: &str) -> Result<()> {
+        self.post_form(
+            "torrents/editCategory",
+            &[
+                ("category", name.to_owned()),
+                ("savePath", save_path.to_owned()),
+            ],
+        )
+        .await
+    }
+
+    /// Removes categories; their torrents are left without one. Unknown
+    /// names are ignored.
+    pub async fn remove_categories(&self, names: &[String]) -> Result<()> {
+        self.post_form(
+            "torrents/removeCategories",
+            &[("categories", names.join("\n"))],
+        )
+        .await
+    }
+
+    /// Every tag, sorted.
+    pub async fn tags(&self) -> Result<Vec<String>> {
+        let response = self
+            .call(Method::GET, "torrents/tags", |request| request)
+            .await?;
+        let mut tags: Vec<String> = json(response).await?;
+        tags.sort();
+        Ok(tags)
+    }
+
+    /// Creates tags; existing ones are left as they are.
+    pub async fn create_tags(&self, names: &[String]) -> Result<()> {
+        self.post_form("torrents/createTags", &[("tags", names.join(","))])
+            .await
+    }
+
+    /// Deletes tags, taking them off every torrent. Unknown names are
+    /// ignored.
+    pub async fn delete_tags(&self, names: &[String]) -> Result<()> {
+        self.post_form("torrents/deleteTags", &[("tags", names.join(","))])
+            .await
     }
 
     /// Every category, by name.

@@ -129,7 +129,50 @@ pub struct Torrent {
     /// A magnet link for it.
     #[serde(default)]
     pub magnet_uri: String,
+    /// Its place in the download queue from 1; 0 or -1 when it is not
+    /// queued (complete, or queueing is off).
+    #[serde(default)]
+    pub priority: i64,
+    /// Started ignoring the queue limits.
+    #[serde(default)]
+    pub force_start: bool,
+    /// Downloading pieces in order.
+    #[serde(default)]
+    pub seq_dl: bool,
+    /// Downloading the first and last piece of each file first.
+    #[serde(default)]
+    pub f_l_piece_prio: bool,
+    /// Super seeding (complete torrents only).
+    #[serde(default)]
+    pub super_seeding: bool,
+    /// Automatic torrent management: the category decides the save path.
+    #[serde(default)]
+    pub auto_tmm: bool,
+    /// Bytes per second; 0 (or -1) for no limit.
+    #[serde(default)]
+    pub dl_limit: i64,
+    /// Bytes per second; 0 (or -1) for no limit.
+    #[serde(default)]
+    pub up_limit: i64,
+    /// -2 for the global limit, -1 for none.
+    #[serde(default = "global_limit")]
+    pub ratio_limit: f64,
+    /// Minutes; -2 for the global limit, -1 for none.
+    #[serde(default = "global_minutes")]
+    pub seeding_time_limit: i64,
+    /// Minutes; -2 for the global limit, -1 for none. `None` on a
+    /// qBittorrent without this limit (before 4.6).
+    #[serde(default)]
+    pub inactive_seeding_time_limit: Option<i64>,
 }
+}
+
+fn global_limit() -> f64 {
+    -2.0
+}
+
+fn global_minutes() -> i64 {
+    -2
 }
 
 fn eta_unknown() -> i64 {
@@ -316,6 +359,11 @@ impl TorrentState {
         matches!(self, Self::PausedDownloading | Self::PausedSeeding)
     }
 
+    /// Complete, paused or not.
+    pub fn is_complete(self) -> bool {
+        self.is_seeding() || self == Self::PausedSeeding
+    }
+
     /// Complete and serving the data (or queued or checking to do so).
     pub fn is_seeding(self) -> bool {
         matches!(
@@ -384,6 +432,12 @@ pub struct MainData {
     /// Names of the categories removed.
     #[serde(default)]
     pub categories_removed: Vec<String>,
+    /// Tags new since the last answer (every tag in a full update).
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Tags deleted since the last answer.
+    #[serde(default)]
+    pub tags_removed: Vec<String>,
 }
 
 /// A category's entry in `sync/maindata`: the fields that changed.
@@ -435,9 +489,21 @@ impl ApiVersion {
         })
     }
 
+    /// WebAPI 2.11.4 (qBittorrent 5.1) added `torrents/setTags`.
+    const SET_TAGS: Self = Self {
+        major: 2,
+        minor: 11,
+        patch: 4,
+    };
+
     /// True when the API speaks of stop/start rather than pause/resume.
     pub fn uses_start_stop(self) -> bool {
         self >= Self::START_STOP
+    }
+
+    /// True when the API replaces a torrent's tags in one call.
+    pub fn has_set_tags(self) -> bool {
+        self >= Self::SET_TAGS
     }
 }
 
@@ -505,7 +571,7 @@ impl TorrentFilter {
             Self::All => true,
             Self::Downloading => downloading,
             Self::Seeding => state.is_seeding(),
-            Self::Completed => state.is_seeding() || state == S::PausedSeeding,
+            Self::Completed => state.is_complete(),
             Self::Paused => state.is_paused(),
             Self::Active => active,
             Self::Inactive => !active,

@@ -13,6 +13,7 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, InputType, Object, OutputType, Result, Value};
 
 use super::object::{TorrentFields, TorrentFile, TorrentState};
+use super::share_limits::ShareLimits;
 use crate::clients::qbittorrent;
 use crate::error::AppError;
 use crate::graphql::cost;
@@ -217,6 +218,55 @@ torrent_fields! {
             fn magnet_uri(torrent) -> &str {
                 &torrent.magnet_uri
             }
+
+            /// The torrent's place in the download queue, from 1; null when it
+            /// is not queued (complete, or torrent queueing is off). qBittorrent
+            /// shows a new place with its next status refresh, up to 1.5 s
+            /// after a move.
+            fn queue_position(torrent) -> Option<i64> {
+                Some(torrent.priority).filter(|position| *position > 0)
+            }
+
+            /// Started regardless of the queue limits.
+            fn force_start(torrent) -> bool {
+                torrent.force_start
+            }
+
+            /// Pieces are downloaded in order.
+            fn sequential_download(torrent) -> bool {
+                torrent.seq_dl
+            }
+
+            /// The first and last piece of each file come first.
+            fn first_last_piece_priority(torrent) -> bool {
+                torrent.f_l_piece_prio
+            }
+
+            /// Super seeding (initial seeding) is on.
+            fn super_seeding(torrent) -> bool {
+                torrent.super_seeding
+            }
+
+            /// The category decides the save path (qBittorrent's automatic
+            /// torrent management).
+            fn automatic_torrent_management(torrent) -> bool {
+                torrent.auto_tmm
+            }
+
+            /// Bytes per second; null when the torrent has no limit of its own.
+            fn download_limit(torrent) -> Option<Bytes> {
+                Some(torrent.dl_limit).filter(|limit| *limit > 0).map(Bytes)
+            }
+
+            /// Bytes per second; null when the torrent has no limit of its own.
+            fn upload_limit(torrent) -> Option<Bytes> {
+                Some(torrent.up_limit).filter(|limit| *limit > 0).map(Bytes)
+            }
+        }
+
+        /// When qBittorrent stops seeding the torrent.
+        async fn share_limits(&self) -> ShareLimits {
+            ShareLimits::of(&self.0)
         }
 
         /// The library the torrent's save path lies in, if any.
@@ -295,7 +345,7 @@ macro_rules! into_value_as_input {
     };
 }
 
-into_value_as_input!(f64, i64, Bytes, TorrentState, Vec<String>, DateTime);
+into_value_as_input!(bool, f64, i64, Bytes, TorrentState, Vec<String>, DateTime);
 
 #[cfg(test)]
 mod tests {

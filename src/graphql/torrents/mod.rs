@@ -1,11 +1,15 @@
 //! The torrent domain of the schema: the `Torrent` object ([`object`]),
-//! its fields, each written once ([`fields`]), the queries and the
-//! mutations.
+//! its fields, each written once ([`fields`]), the queries, the add
+//! ([`mutations`]), changes to many torrents ([`actions`]), and
+//! categories and tags ([`labels`]).
 
+mod actions;
 mod fields;
+mod labels;
 mod mutations;
 mod object;
 mod queries;
+mod share_limits;
 
 use std::sync::Arc;
 
@@ -15,6 +19,8 @@ use crate::error::AppError;
 use crate::services::TorrentService;
 use crate::torrent::InfoHash;
 
+pub use actions::TorrentActionMutation;
+pub use labels::{LabelMutation, LabelQuery};
 pub use mutations::TorrentMutation;
 pub use object::{Torrent, Torrents};
 pub(super) use object::{TorrentFields, TorrentFile};

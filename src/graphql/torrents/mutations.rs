@@ -1,12 +1,13 @@
-//! The torrent mutations: add, pause, resume, delete, categorise, and a
-//! new login to qBittorrent after a refused one.
+//! The torrent mutations that are not changes to torrents already there
+//! (those are in [`super::actions`]): add, and a new login to qBittorrent
+//! after a refused one.
 
 use std::sync::Arc;
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, Upload};
 
 use super::queries::QbittorrentInfo;
-use super::{Torrent, parse_hash, service};
+use super::{Torrent, service};
 use crate::config::LimitsConfig;
 use crate::error::AppError;
 use crate::graphql::cost;
@@ -52,16 +53,6 @@ pub struct AddTorrentPayload {
     /// The torrent as qBittorrent lists it now (the one it already had,
     /// for a duplicate).
     torrent: Torrent,
-}
-
-/// The outcome of `deleteTorrent`.
-#[derive(SimpleObject)]
-pub struct DeleteTorrentPayload {
-    /// The `hash` argument as 40 lowercase hexadecimal characters: for a hybrid
-    /// named by its v1 hash, that v1 hash rather than `Torrent.hash`.
-    hash: String,
-    /// Whether the downloaded data was deleted too.
-    deleted_files: bool,
 }
 
 #[derive(Default)]
@@ -113,55 +104,6 @@ impl TorrentMutation {
         })
     }
 
-    /// Pauses (on qBittorrent 5: stops) a torrent.
-    #[graphql(guard = "AdminGuard", complexity = "cost::MUTATION + child_complexity")]
-    async fn pause_torrent(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The torrent's `hash` (a hybrid's v1 hash works too).")] hash: String,
-    ) -> Result<Torrent> {
-        let hash = parse_hash(&hash)?;
-        Ok(Torrent::new(Arc::new(
-            service(ctx)?.pause(hash).await.map_err(AppError::from)?,
-        )))
-    }
-
-    /// Resumes (on qBittorrent 5: starts) a torrent.
-    #[graphql(guard = "AdminGuard", complexity = "cost::MUTATION + child_complexity")]
-    async fn resume_torrent(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The torrent's `hash` (a hybrid's v1 hash works too).")] hash: String,
-    ) -> Result<Torrent> {
-        let hash = parse_hash(&hash)?;
-        Ok(Torrent::new(Arc::new(
-            service(ctx)?.resume(hash).await.map_err(AppError::from)?,
-        )))
-    }
-
-    /// Removes a torrent, and its downloaded data with `deleteFiles`.
-    #[graphql(guard = "AdminGuard", complexity = "cost::MUTATION + child_complexity")]
-    async fn delete_torrent(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The torrent's `hash` (a hybrid's v1 hash works too).")] hash: String,
-        #[graphql(
-            default = false,
-            desc = "Also delete the downloaded data from disk; without it, the files stay."
-        )]
-        delete_files: bool,
-    ) -> Result<DeleteTorrentPayload> {
-        let hash = parse_hash(&hash)?;
-        service(ctx)?
-            .delete(hash, delete_files)
-            .await
-            .map_err(AppError::from)?;
-        Ok(DeleteTorrentPayload {
-            hash: hash.to_string(),
-            deleted_files: delete_files,
-        })
-    }
-
     /// Logs in to qBittorrent again, once, after it refused torrentql's
     /// credentials. torrentql never tries refused credentials again by
     /// itself, since qBittorrent bans an address after five failed logins:
@@ -173,24 +115,6 @@ impl TorrentMutation {
     )]
     async fn retry_qbittorrent_login(&self, ctx: &Context<'_>) -> Result<QbittorrentInfo> {
         Ok(service(ctx)?.retry_qbittorrent_login().await.into())
-    }
-
-    /// Puts a torrent in a category, creating the category when needed; an
-    /// empty string removes the torrent from its category.
-    #[graphql(guard = "AdminGuard", complexity = "cost::MUTATION + child_complexity")]
-    async fn set_torrent_category(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The torrent's `hash` (a hybrid's v1 hash works too).")] hash: String,
-        #[graphql(desc = "The category's name (`/` separates subcategories); empty for none.")]
-        category: String,
-    ) -> Result<Torrent> {
-        let hash = parse_hash(&hash)?;
-        let torrent = service(ctx)?
-            .set_category(hash, &category)
-            .await
-            .map_err(AppError::from)?;
-        Ok(Torrent::new(Arc::new(torrent)))
     }
 }
 

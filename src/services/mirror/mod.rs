@@ -215,6 +215,26 @@ impl TorrentMirror {
         self.write().record_category(name);
     }
 
+    /// Records a category as a mutation left it.
+    pub fn record_category_path(&self, category: &Category) {
+        self.write().record_category_path(category);
+    }
+
+    /// Records that categories are gone (after a mutation removed them).
+    pub fn forget_categories(&self, names: &[String]) {
+        self.write().forget_categories(names);
+    }
+
+    /// Records that tags exist (after a mutation created them).
+    pub fn record_tags(&self, names: &[String]) {
+        self.write().record_tags(names);
+    }
+
+    /// Records that tags are gone (after a mutation deleted them).
+    pub fn forget_tags(&self, names: &[String]) {
+        self.write().forget_tags(names);
+    }
+
     /// Whether reads may be answered from the mirror now.
     pub fn is_fresh(&self) -> bool {
         let status = *self.status.borrow();
@@ -280,6 +300,14 @@ impl TorrentMirror {
             return None;
         }
         Some(self.read().categories().cloned().collect())
+    }
+
+    /// Every tag, sorted, or `None` when the mirror is not fresh.
+    pub fn tags(&self) -> Option<Vec<String>> {
+        if !self.is_fresh() {
+            return None;
+        }
+        Some(self.read().tags().cloned().collect())
     }
 
     /// Waits for the first full sync (the one the poller makes anyway: a
@@ -444,5 +472,26 @@ mod tests {
                 },
             ]
         );
+    }
+    #[test]
+    fn tags_follow_full_and_partial_syncs() {
+        let mirror = mirror();
+        sync(
+            &mirror,
+            maindata(json!({ "rid": 1, "full_update": true, "tags": ["tv", "hd"] })),
+        );
+        sync(
+            &mirror,
+            maindata(json!({ "rid": 2, "tags": ["4k"], "tags_removed": ["tv"] })),
+        );
+        assert_eq!(mirror.tags().unwrap(), ["4k", "hd"]);
+        mirror.record_tags(&["new".to_owned()]);
+        mirror.forget_tags(&["hd".to_owned()]);
+        assert_eq!(mirror.tags().unwrap(), ["4k", "new"]);
+        sync(
+            &mirror,
+            maindata(json!({ "rid": 3, "full_update": true, "tags": ["only"] })),
+        );
+        assert_eq!(mirror.tags().unwrap(), ["only"]);
     }
 }

@@ -3,7 +3,7 @@
 //! a full update replacing everything), and overlays from mutations and
 //! focused polls that stand until a later sync replaces them.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::clients::qbittorrent::{Category, MainData, Torrent};
@@ -36,6 +36,7 @@ pub struct MirrorState {
     /// correct them otherwise).
     overlays: HashMap<InfoHash, Overlay>,
     categories: BTreeMap<String, Category>,
+    tags: BTreeSet<String>,
     /// Torrents whose completion was published, so none is twice.
     reported_complete: HashSet<InfoHash>,
     /// Increases by one with every published change.
@@ -138,6 +139,35 @@ impl MirrorState {
         self.category(name.to_owned());
     }
 
+    /// Records a category as qBittorrent now has it.
+    pub fn record_category_path(&mut self, category: &Category) {
+        self.category(category.name.clone()).save_path = category.save_path.clone();
+    }
+
+    /// Records that categories are gone.
+    pub fn forget_categories(&mut self, names: &[String]) {
+        for name in names {
+            self.categories.remove(name);
+        }
+    }
+
+    /// Every tag, sorted.
+    pub fn tags(&self) -> impl Iterator<Item = &String> {
+        self.tags.iter()
+    }
+
+    /// Records that tags exist.
+    pub fn record_tags(&mut self, names: &[String]) {
+        self.tags.extend(names.iter().cloned());
+    }
+
+    /// Records that tags are gone.
+    pub fn forget_tags(&mut self, names: &[String]) {
+        for name in names {
+            self.tags.remove(name);
+        }
+    }
+
     /// The category `name`, added with the default save path if new.
     fn category(&mut self, name: String) -> &mut Category {
         self.categories
@@ -186,6 +216,7 @@ impl MirrorState {
             let listed: HashSet<InfoHash> = entries.iter().map(|(hash, _)| *hash).collect();
             self.synced.retain(|hash, _| listed.contains(hash));
             self.categories.clear();
+            self.tags.clear();
         }
         for (hash, entry) in entries {
             // A full update's entries are whole, as is a new torrent's;
@@ -217,6 +248,10 @@ impl MirrorState {
         }
         for name in data.categories_removed {
             self.categories.remove(&name);
+        }
+        self.tags.extend(data.tags);
+        for name in &data.tags_removed {
+            self.tags.remove(name);
         }
         self.diff(before)
     }

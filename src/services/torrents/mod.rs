@@ -1,4 +1,5 @@
-//! Torrents in qBittorrent: list, add, pause, resume, delete, categorise.
+//! Torrents in qBittorrent: list and add here, changes to many at once in
+//! [`actions`], categories and tags in [`labels`].
 //!
 //! The hash of every torrent is known before qBittorrent is asked to add
 //! it, so callers get it back at once and "not found", "duplicate" and
@@ -12,13 +13,18 @@ use std::time::Duration;
 use tokio::sync::OnceCell;
 use tokio::time::{Instant, sleep};
 
+mod actions;
+mod labels;
+
+pub use actions::{MAX_TORRENTS_PER_CHANGE, Outcome, TorrentChange};
+
 use super::ServiceError;
 use super::indexer_keys::IndexerKeys;
 use super::libraries::LibraryService;
 use super::mirror::{SyncSettings, TorrentMirror};
 use crate::clients::qbittorrent::{
-    AddSource, AddTorrent, Category, QbittorrentClient, QbittorrentError, Torrent, TorrentContent,
-    TorrentFilter,
+    AddSource, AddTorrent, QbittorrentClient, QbittorrentError, Torrent, TorrentAction,
+    TorrentContent, TorrentFilter,
 };
 use crate::clients::torrent_url::{Fetched, TorrentUrlClient};
 use crate::save_path;
@@ -34,11 +40,14 @@ pub const LISTED_TIMEOUT: Duration = Duration::from_secs(5);
 /// whose answer was lost may have landed all the same.
 const RACED_ADD_TIMEOUT: Duration = Duration::from_millis(1500);
 
-/// How long pause, resume and set-category wait to see their effect.
+/// How long a change to torrents waits to see its effect.
 pub const STATE_CHANGE_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// First delay of every wait; each next one doubles.
-const FIRST_POLL_DELAY: Duration = Duration::from_millis(100);
+/// How often a wait asks qBittorrent again. qBittorrent shows most
+/// changes at once, and a new state with its next status refresh (0.2 to
+/// 1.5 s later); a listing of a few torrents costs it about a millisecond,
+/// so asking often keeps answers within this of qBittorrent's own.
+const POLL_INTERVAL: Duration = Duration::from_millis(25);
 
 /// Longest name accepted for a torrent or category.
 const MAX_NAME_CHARS: usize = 255;
@@ -197,14 +206,6 @@ impl TorrentService {
         Ok(self.find(&[hash]).await?.map(Arc::new))
     }
 
-    /// Every category.
-    pub async fn categories(&self) -> Result<Vec<Category>, ServiceError> {
-        if let Some(categories) = self.mirror.categories() {
-            return Ok(categories);
-        }
-        Ok(self.qbittorrent.categories().await?)
-    }
-
     /// The files of a torrent (empty until a magnet's metadata arrives).
     pub async fn files(&self, hash: InfoHash) -> Result<Vec<TorrentContent>, ServiceError> {
         let id = self.mirror.id_of(hash).unwrap_or(hash);
@@ -296,76 +297,24 @@ impl TorrentService {
         }
     }
 
-    /// Pauses (stops) a torrent and returns it once qBittorrent shows it
-    /// paused, or as it is after [`STATE_CHANGE_TIMEOUT`].
-    pub async fn pause(&self, hash: InfoHash) -> Result<Torrent, ServiceError> {
-        let id = self.require(hash).await?.hash;
-        self.qbittorrent.pause(&[id]).await?;
-        self.wait_for(id, |torrent| torrent.state().is_paused())
-            .await
-    }
-
-    /// Resumes (starts) a torrent.
-    pub async fn resume(&self, hash: InfoHash) -> Result<Torrent, ServiceError> {
-        let id = self.require(hash).await?.hash;
-        self.qbittorrent.resume(&[id]).await?;
-        self.wait_for(id, |torrent| !torrent.state().is_paused())
-            .await
-    }
-
-    /// Removes a torrent (and its data with `delete_files`) and waits until
-    /// qBittorrent no longer lists it.
-    pub async fn delete(&self, hash: InfoHash, delete_files: bool) -> Result<(), ServiceError> {
-        let hash = self.require(hash).await?.hash;
-        self.qbittorrent.delete(&[hash], delete_files).await?;
-        let gone = poll(STATE_CHANGE_TIMEOUT, || async {
-            Ok::<_, ServiceError>(
-                self.qbittorrent
-                    .torrent(hash)
-                    .await?
-                    .is_none()
-                    .then_some(()),
-            )
-        })
-        .await?;
-        if gone.is_none() {
-            tracing::warn!(%hash, "qBittorrent still lists a deleted torrent");
-        }
-        self.mirror.forget(hash);
-        tracing::info!(%hash, delete_files, "torrent deleted");
-        Ok(())
-    }
-
-    /// Puts a torrent in a category, creating the category if needed; an
-    /// empty category removes it from its category.
-    pub async fn set_category(
-        &self,
-        hash: InfoHash,
-        category: &str,
-    ) -> Result<Torrent, ServiceError> {
-        let category = clean_category(Some(category))?.unwrap_or_default();
-        let hash = self.require(hash).await?.hash;
-        if !category.is_empty() {
-            let exists = self
-                .qbittorrent
-                .categories()
-                .await?
-                .iter()
-                .any(|existing| existing.name == category);
-            if !exists {
-                match self.qbittorrent.create_category(&category, None).await {
-                    // 409: created by someone else in the meantime.
-                    Ok(()) | Err(QbittorrentError::Rejected(_)) => {}
-                    Err(error) => return Err(error.into()),
-                }
+    /// Makes sure the category `name` exists, creating it with the
+    /// default save path when missing.
+    async fn ensure_category(&self, name: &str) -> Result<(), ServiceError> {
+        let exists = self
+            .qbittorrent
+            .categories()
+            .await?
+            .iter()
+            .any(|existing| existing.name == name);
+        if !exists {
+            match self.qbittorrent.create_category(name, None).await {
+                // 409: created by someone else in the meantime.
+                Ok(()) | Err(QbittorrentError::Rejected(_)) => {}
+                Err(error) => return Err(error.into()),
             }
         }
-        if !category.is_empty() {
-            self.mirror.record_category(&category);
-        }
-        self.qbittorrent.set_category(&[hash], &category).await?;
-        self.wait_for(hash, |torrent| torrent.category == category)
-            .await
+        self.mirror.record_category(name);
+        Ok(())
     }
 
     /// Whether qBittorrent answers now, and its versions.
@@ -548,34 +497,7 @@ impl TorrentService {
         ids: &[InfoHash],
         timeout: Duration,
     ) -> Result<Option<Torrent>, ServiceError> {
-        poll(timeout, || self.find(ids)).await
-    }
-
-    /// Polls until `done` holds for the torrent, and returns it as it is
-    /// then (or after [`STATE_CHANGE_TIMEOUT`], whatever its state),
-    /// recorded in the mirror.
-    async fn wait_for(
-        &self,
-        hash: InfoHash,
-        done: impl Fn(&Torrent) -> bool,
-    ) -> Result<Torrent, ServiceError> {
-        let current = || async {
-            self.qbittorrent
-                .torrent(hash)
-                .await?
-                .ok_or(ServiceError::TorrentNotFound(hash))
-        };
-        let torrent = match poll(STATE_CHANGE_TIMEOUT, || async {
-            let torrent = current().await?;
-            Ok::<_, ServiceError>(done(&torrent).then_some(torrent))
-        })
-        .await?
-        {
-            Some(torrent) => torrent,
-            None => current().await?,
-        };
-        self.mirror.record(&torrent);
-        Ok(torrent)
+        poll_every(POLL_INTERVAL, timeout, || self.find(ids)).await
     }
 
     /// Best-effort removal after a failed add, so no half-added torrent
@@ -593,7 +515,10 @@ impl TorrentService {
                 return;
             }
         };
-        match self.qbittorrent.delete(&[hash], false).await {
+        let delete = TorrentAction::Delete {
+            delete_files: false,
+        };
+        match self.qbittorrent.act(&[hash], &delete).await {
             // A sync may have put it in the mirror meanwhile.
             Ok(()) => self.mirror.forget(hash),
             Err(error) => {
@@ -603,15 +528,18 @@ impl TorrentService {
     }
 }
 
-/// Asks `check` again, with pauses doubling from [`FIRST_POLL_DELAY`],
-/// until it answers `Some` or `timeout` has passed (then `None`).
-async fn poll<T, E, Check, Answer>(timeout: Duration, mut check: Check) -> Result<Option<T>, E>
+/// Asks `check` again every `interval` until it answers `Some` or
+/// `timeout` has passed (then `None`).
+async fn poll_every<T, E, Check, Answer>(
+    interval: Duration,
+    timeout: Duration,
+    mut check: Check,
+) -> Result<Option<T>, E>
 where
     Check: FnMut() -> Answer,
     Answer: std::future::Future<Output = Result<Option<T>, E>>,
 {
     let deadline = Instant::now() + timeout;
-    let mut delay = FIRST_POLL_DELAY;
     loop {
         if let Some(done) = check().await? {
             return Ok(Some(done));
@@ -620,8 +548,7 @@ where
         if now >= deadline {
             return Ok(None);
         }
-        sleep(delay.min(deadline - now)).await;
-        delay *= 2;
+        sleep(interval.min(deadline - now)).await;
     }
 }
 

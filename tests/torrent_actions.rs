@@ -1,0 +1,684 @@
+//! Changes to many torrents at once, categories and tags, against a real
+//! qbittorrent-nox: each mutation is checked against qBittorrent's own
+//! view after it, unknown hashes fail alone, and bad input is refused.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use common::app::{TestApp, data};
+use common::proxy::RecordingProxy;
+use common::qbittorrent::{Options, Qbittorrent, Version};
+use common::torrents::{make_torrent, random_hash};
+use serde_json::{Value, json};
+use tokio::sync::OnceCell;
+use torrentql::clients::qbittorrent::{Torrent, TorrentFilter};
+use torrentql::torrent::InfoHash;
+
+/// One app per test binary, on the shared qBittorrent.
+async fn app() -> &'static TestApp {
+    static APP: OnceCell<TestApp> = OnceCell::const_new();
+    common::app::shared(&APP, || TestApp::start(Qbittorrent::shared())).await
+}
+
+/// The torrents `hashes` names, as qBittorrent itself lists them.
+async fn in_qbittorrent(hashes: &[&str]) -> Vec<Torrent> {
+    let hashes: Vec<InfoHash> = hashes
+        .iter()
+        .map(|hash| hash.parse().expect("a hash"))
+        .collect();
+    Qbittorrent::shared()
+        .client()
+        .torrents(TorrentFilter::All, None, Some(&hashes))
+        .await
+        .expect("qBittorrent lists torrents")
+}
+
+async fn one_in_qbittorrent(hash: &str) -> Torrent {
+    let mut listed = in_qbittorrent(&[hash]).await;
+    assert_eq!(listed.len(), 1, "qBittorrent lists {hash} once");
+    listed.pop().expect("one torrent")
+}
+
+/// A folder of its own under qBittorrent's save path (an allowed root).
+fn new_folder() -> PathBuf {
+    let dir = Qbittorrent::shared()
+        .save_path
+        .join(random_hash().to_string());
+    std::fs::create_dir_all(&dir).expect("a folder");
+    dir
+}
+
+/// Adds a torrent whose data is all there, and waits until qBittorrent
+/// has checked it complete; its hash, and the folder holding it.
+async fn add_complete(app: &TestApp, name: &str) -> (String, PathBuf) {
+    let dir = new_folder();
+    let made = make_torrent(&dir, name, &[("a.bin", 40_000), ("b/c.bin", 5000)]);
+    let response = app
+        .upload(
+            r#"mutation($file: Upload!, $dir: String) { addTorrent(input: { file: $file, savePath: $dir }) { hash } }"#,
+            json!({ "file": null, "dir": dir.to_string_lossy() }),
+            "file",
+            made.bytes,
+        )
+        .await;
+    let answer: Value = response.json().await.expect("JSON");
+    let hash = data(&answer)["addTorrent"]["hash"]
+        .as_str()
+        .expect("a hash")
+        .to_owned();
+    common::eventually(
+        "the data checked complete",
+        Duration::from_secs(20),
+        || async { (one_in_qbittorrent(&hash).await.progress >= 1.0).then_some(()) },
+    )
+    .await;
+    (hash, dir)
+}
+
+/// The `index`th error's code and path.
+fn error_at(answer: &Value, index: usize) -> (&str, &Value) {
+    let error = &answer["errors"][index];
+    (
+        error["extensions"]["code"].as_str().unwrap_or_default(),
+        &error["path"],
+    )
+}
+
+#[tokio::test]
+async fn pause_and_resume_many_answer_each_and_an_unknown_hash_alone() {
+    let app = app().await;
+    let first = app.add_paused_magnet("batch one").await;
+    let second = app.add_paused_magnet("batch two").await;
+    let unknown = random_hash().to_string();
+    let hashes = json!([first, unknown, second]);
+
+    let resumed = app
+        .graphql(
+            "mutation($h: [String!]!) { resumeTorrents(hashes: $h) { hash state } }",
+            json!({ "h": hashes }),
+        )
+        .await;
+    let answers = &resumed["data"]["resumeTorrents"];
+    assert_eq!(answers[0]["hash"], first.as_str(), "{resumed}");
+    assert_eq!(answers[1], Value::Null, "{resumed}");
+    assert_eq!(answers[2]["hash"], second.as_str(), "{resumed}");
+    assert_eq!(
+        error_at(&resumed, 0),
+        ("NOT_FOUND", &json!(["resumeTorrents", 1])),
+        "{resumed}"
+    );
+    assert_eq!(resumed["errors"].as_array().map(Vec::len), Some(1));
+    for torrent in in_qbittorrent(&[&first, &second]).await {
+        assert!(!torrent.state().is_paused(), "{}", torrent.state);
+    }
+    assert!(
+        !answers[0]["state"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("PAUSED"),
+        "the answer shows qBittorrent's state after the change: {resumed}"
+    );
+
+    let paused = app
+        .graphql(
+            "mutation($h: [String!]!) { pauseTorrents(hashes: $h) { state } }",
+            json!({ "h": hashes }),
+        )
+        .await;
+    assert!(
+        paused["data"]["pauseTorrents"][0]["state"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("PAUSED"),
+        "{paused}"
+    );
+    for torrent in in_qbittorrent(&[&first, &second]).await {
+        assert!(torrent.state().is_paused(), "{}", torrent.state);
+    }
+}
+
+#[tokio::test]
+async fn a_batch_is_one_qbittorrent_call_per_action() {
+    let qbittorrent = Qbittorrent::shared();
+    let proxy = RecordingProxy::start(&qbittorrent.url).await;
+    let app = TestApp::start_with(&proxy.url, qbittorrent, "").await;
+    let hashes = [
+        app.add_paused_magnet("call one").await,
+        app.add_paused_magnet("call two").await,
+        app.add_paused_magnet("call three").await,
+    ];
+    proxy.clear();
+    let answer = app
+        .graphql(
+            "mutation($h: [String!]!) { resumeTorrents(hashes: $h) { state } \
+             setTorrentsCategory(hashes: $h, category: \"\") { category } \
+             addTorrentTags(hashes: $h, tags: [\"one-call\"]) { tags } }",
+            json!({ "h": hashes }),
+        )
+        .await;
+    data(&answer);
+    let resume = match qbittorrent.version {
+        Version::V4_5 => "/api/v2/torrents/resume",
+        Version::V5_1 => "/api/v2/torrents/start",
+    };
+    for path in [
+        resume,
+        "/api/v2/torrents/setCategory",
+        "/api/v2/torrents/addTags",
+    ] {
+        assert_eq!(proxy.count(path), 1, "{path}: {:?}", proxy.requests());
+    }
+}
+
+#[tokio::test]
+async fn categories_and_tags_are_set_on_many() {
+    let app = app().await;
+    let first = app.add_paused_magnet("labels one").await;
+    let second = app.add_paused_magnet("labels two").await;
+    let hashes = json!([first, second]);
+    let suffix = random_hash().to_string()[..8].to_owned();
+    let category = format!("batch/{suffix}");
+    let (keep, drop, only) = (
+        format!("keep-{suffix}"),
+        format!("drop-{suffix}"),
+        format!("only-{suffix}"),
+    );
+
+    let answer = app
+        .graphql(
+            "mutation($h: [String!]!, $c: String!, $t: [String!]!) { \
+             setTorrentsCategory(hashes: $h, category: $c) { category } \
+             addTorrentTags(hashes: $h, tags: $t) { tags } }",
+            json!({ "h": hashes, "c": category, "t": [keep, drop] }),
+        )
+        .await;
+    assert_eq!(
+        data(&answer)["setTorrentsCategory"][1]["category"],
+        category.as_str()
+    );
+    for torrent in in_qbittorrent(&[&first, &second]).await {
+        assert_eq!(torrent.category, category);
+        assert_eq!(torrent.tags(), [drop.clone(), keep.clone()]);
+    }
+
+    let answer = app
+        .graphql(
+            "mutation($h: [String!]!, $t: [String!]!) { removeTorrentTags(hashes: $h, tags: $t) { tags } }",
+            json!({ "h": hashes, "t": [drop] }),
+        )
+        .await;
+    assert_eq!(data(&answer)["removeTorrentTags"][0]["tags"], json!([keep]));
+    // qBittorrent before 5.1 has no torrents/setTags: two calls instead.
+    let answer = app
+        .graphql(
+            "mutation($h: [String!]!, $t: [String!]!) { setTorrentTags(hashes: $h, tags: $t) { tags } }",
+            json!({ "h": hashes, "t": [only] }),
+        )
+        .await;
+    assert_eq!(data(&answer)["setTorrentTags"][1]["tags"], json!([only]));
+    for torrent in in_qbittorrent(&[&first, &second]).await {
+        assert_eq!(torrent.tags(), std::slice::from_ref(&only));
+    }
+
+    let answer = app.graphql("{ tags }", json!({})).await;
+    let tags = data(&answer)["tags"].as_array().expect("tags").clone();
+    assert!(
+        tags.contains(&json!(keep)) && tags.contains(&json!(only)),
+        "{tags:?}"
+    );
+
+    let missing = format!("missing-{suffix}");
+    let answer = app
+        .graphql(
+            "mutation($t: [String!]!) { deleteTags(names: $t) }",
+            json!({ "t": [only, missing] }),
+        )
+        .await;
+    assert_eq!(
+        answer["data"]["deleteTags"],
+        json!([only, null]),
+        "{answer}"
+    );
+    assert_eq!(
+        error_at(&answer, 0),
+        ("NOT_FOUND", &json!(["deleteTags", 1]))
+    );
+    let left = Qbittorrent::shared().client().tags().await.expect("tags");
+    assert!(!left.contains(&only), "{left:?}");
+    common::eventually(
+        "the tag off the torrents",
+        Duration::from_secs(5),
+        || async {
+            in_qbittorrent(&[&first, &second])
+                .await
+                .iter()
+                .all(|torrent| torrent.tags().is_empty())
+                .then_some(())
+        },
+    )
+    .await;
+
+    let answer = app
+        .graphql(
+            "mutation($h: [String!]!) { addTorrentTags(hashes: $h, tags: [\"a,b\"]) { tags } }",
+            json!({ "h": hashes }),
+        )
+        .await;
+    assert_eq!(error_at(&answer, 0).0, "BAD_USER_INPUT", "{answer}");
+    assert!(
+        answer["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("comma")
+    );
+}
+
+#[tokio::test]
+async fn categories_are_created_edited_and_removed() {
+    let app = app().await;
+    let name = format!("crud-{}", &random_hash().to_string()[..8]);
+    let first = new_folder().to_string_lossy().into_owned();
+    let second = new_folder().to_string_lossy().into_owned();
+    let create = "mutation($n: String!, $p: String) { createCategory(name: $n, savePath: $p) { name savePath } }";
+    let saved_path = |categories: Vec<torrentql::clients::qbittorrent::Category>| {
+        categories
+            .into_iter()
+            .find(|category| category.name == name)
+            .map(|category| PathBuf::from(category.save_path))
+    };
+    let client = Qbittorrent::shared().client();
+
+    let answer = app.graphql(create, json!({ "n": name, "p": first })).await;
+    assert_eq!(data(&answer)["createCategory"]["name"], name.as_str());
+    assert_eq!(
+        saved_path(client.categories().await.expect("categories")),
+        Some(PathBuf::from(&first))
+    );
+    let again = app.graphql(create, json!({ "n": name, "p": first })).await;
+    assert_eq!(error_at(&again, 0).0, "BAD_USER_INPUT", "{again}");
+    let outside = app
+        .graphql(create, json!({ "n": format!("{name}-x"), "p": "/etc" }))
+        .await;
+    assert_eq!(error_at(&outside, 0).0, "BAD_USER_INPUT", "{outside}");
+
+    let edit =
+        "mutation($n: String!, $p: String) { editCategory(name: $n, savePath: $p) { savePath } }";
+    let answer = app.graphql(edit, json!({ "n": name, "p": second })).await;
+    data(&answer);
+    assert_eq!(
+        saved_path(client.categories().await.expect("categories")),
+        Some(PathBuf::from(&second))
+    );
+    let unknown = app
+        .graphql(edit, json!({ "n": format!("{name}-none"), "p": second }))
+        .await;
+    assert_eq!(error_at(&unknown, 0).0, "NOT_FOUND", "{unknown}");
+
+    let answer = app
+        .graphql(
+            "mutation($n: [String!]!) { removeCategories(names: $n) { name } }",
+            json!({ "n": [name, format!("{name}-none")] }),
+        )
+        .await;
+    assert_eq!(
+        answer["data"]["removeCategories"],
+        json!([{ "name": name }, null]),
+        "{answer}"
+    );
+    assert_eq!(error_at(&answer, 0).0, "NOT_FOUND");
+    assert_eq!(
+        saved_path(client.categories().await.expect("categories")),
+        None
+    );
+}
+
+#[tokio::test]
+async fn toggles_reach_the_state_asked_for_whatever_each_torrent_had() {
+    let app = app().await;
+    let first = app.add_paused_magnet("toggle one").await;
+    let second = app.add_paused_magnet("toggle two").await;
+    // qBittorrent only toggles these: one torrent already on must stay on.
+    let answer = app
+        .graphql(
+            "mutation($h: [String!]!) { setSequentialDownload(hashes: $h, enabled: true) { sequentialDownload } }",
+            json!({ "h": [first] }),
+        )
+        .await;
+    assert_eq!(
+        data(&answer)["setSequentialDownload"][0]["sequentialDownload"],
+        true
+    );
+    let answer = app
+        .graphql(
+            "mutation($h: [String!]!) { \
+             setSequentialDownload(hashes: $h, enabled: true) { sequentialDownload } \
+             setFirstLastPiecePriority(hashes: $h, enabled: true) { firstLastPiecePriority } \
+             setForceStart(hashes: $h, enabled: true) { forceStart } \
+             setAutomaticTorrentManagement(hashes: $h, enabled: true) { automaticTorrentManagement } }",
+            json!({ "h": [first, second] }),
+        )
+        .await;
+    let answers = data(&answer);
+    assert_eq!(answers["setForceStart"][1]["forceStart"], true);
+    for torrent in in_qbittorrent(&[&first, &second]).await {
+        assert!(torrent.seq_dl, "{}", torrent.hash);
+        assert!(torrent.f_l_piece_prio, "{}", torrent.hash);
+        assert!(torrent.force_start, "{}", torrent.hash);
+        assert!(torrent.auto_tmm, "{}", torrent.hash);
+    }
+
+    let answer = app
+        .graphql(
+            "mutation($h: [String!]!) { \
+             setSequentialDownload(hashes: $h, enabled: false) { sequentialDownload } \
+             setForceStart(hashes: $h, enabled: false) { forceStart } }",
+            json!({ "h": [first, second] }),
+        )
+        .await;
+    data(&answer);
+    for torrent in in_qbittorrent(&[&first, &second]).await {
+        assert!(!torrent.seq_dl && !torrent.force_start, "{}", torrent.hash);
+    }
+}
+
+#[tokio::test]
+async fn speed_and_share_limits_are_set_and_checked() {
+    let app = app().await;
+    let hash = app.add_paused_magnet("limits").await;
+    let answer = app
+        .graphql(
+            "mutation($h: [String!]!) { setTorrentSpeedLimits(hashes: $h, downloadLimit: 102400, uploadLimit: 51200) { downloadLimit uploadLimit } }",
+            json!({ "h": [hash] }),
+        )
+        .await;
+    assert_eq!(
+        data(&answer)["setTorrentSpeedLimits"][0],
+        json!({ "downloadLimit": 102400, "uploadLimit": 51200 })
+    );
+    let torrent = one_in_qbittorrent(&hash).await;
+    assert_eq!((torrent.dl_limit, torrent.up_limit), (102_400, 51_200));
+    let answer = app
+        .graphql(
+            "mutation($h: [String!]!) { setTorrentSpeedLimits(hashes: $h, downloadLimit: 0) { downloadLimit uploadLimit } }",
+            json!({ "h": [hash] }),
+        )
+        .await;
+    assert_eq!(
+        data(&answer)["setTorrentSpeedLimits"][0],
+        json!({ "downloadLimit": null, "uploadLimit": 51200 }),
+        "0 takes the limit off; the other stays"
+    );
+
+    let has_inactive_limit = Qbittorrent::shared().version == Version::V5_1;
+    let inactive = if has_inactive_limit {
+        "inactiveSeedingTime: { mode: LIMITED, minutes: 30 }"
+    } else {
+        ""
+    };
+    let query = format!(
+        "mutation($h: [String!]!) {{ setTorrentShareLimits(hashes: $h, limits: {{ \
+         ratio: {{ mode: LIMITED, ratio: 1.5 }}, seedingTime: {{ mode: UNLIMITED }} {inactive} }}) \
+         {{ shareLimits {{ ratio {{ mode ratio }} seedingTime {{ mode minutes }} inactiveSeedingTime {{ mode minutes }} }} }} }}"
+    );
+    let answer = app.graphql(&query, json!({ "h": [hash] })).await;
+    let limits = &data(&answer)["setTorrentShareLimits"][0]["shareLimits"];
+    assert_eq!(limits["ratio"], json!({ "mode": "LIMITED", "ratio": 1.5 }));
+    assert_eq!(
+        limits["seedingTime"],
+        json!({ "mode": "UNLIMITED", "minutes": null })
+    );
+    let torrent = one_in_qbittorrent(&hash).await;
+    assert!(
+        (torrent.ratio_limit - 1.5).abs() < 0.01,
+        "{}",
+        torrent.ratio_limit
+    );
+    assert_eq!(torrent.seeding_time_limit, -1);
+    if has_inactive_limit {
+        assert_eq!(torrent.inactive_seeding_time_limit, Some(30));
+        assert_eq!(
+            limits["inactiveSeedingTime"],
+            json!({ "mode": "LIMITED", "minutes": 30 })
+        );
+    } else {
+        assert_eq!(limits["inactiveSeedingTime"], Value::Null);
+        let refused = app
+            .graphql(
+                "mutation($h: [String!]!) { setTorrentShareLimits(hashes: $h, limits: { inactiveSeedingTime: { mode: UNLIMITED } }) { hash } }",
+                json!({ "h": [hash] }),
+            )
+            .await;
+        assert_eq!(error_at(&refused, 0).0, "BAD_USER_INPUT", "{refused}");
+        assert!(
+            refused["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("4.6"),
+            "{refused}"
+        );
+    }
+
+    for limits in [
+        "{ ratio: { mode: LIMITED } }",
+        "{ ratio: { mode: GLOBAL, ratio: 2 } }",
+        "{ ratio: { mode: LIMITED, ratio: 10000 } }",
+        "{ seedingTime: { mode: LIMITED, minutes: -5 } }",
+    ] {
+        let answer = app
+            .graphql(
+                &format!("mutation($h: [String!]!) {{ setTorrentShareLimits(hashes: $h, limits: {limits}) {{ hash }} }}"),
+                json!({ "h": [hash] }),
+            )
+            .await;
+        assert_eq!(
+            error_at(&answer, 0).0,
+            "BAD_USER_INPUT",
+            "{limits}: {answer}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn super_seeding_takes_complete_torrents_and_refuses_the_rest() {
+    let app = app().await;
+    let (complete, _) = add_complete(app, "super seed").await;
+    let incomplete = app.add_paused_magnet("not complete").await;
+    let answer = app
+        .graphql(
+            "mutation($h: [String!]!) { setSuperSeeding(hashes: $h, enabled: true) { superSeeding } }",
+            json!({ "h": [complete, incomplete] }),
+        )
+        .await;
+    assert_eq!(
+        answer["data"]["setSuperSeeding"],
+        json!([{ "superSeeding": true }, null]),
+        "{answer}"
+    );
+    assert_eq!(
+        error_at(&answer, 0),
+        ("BAD_USER_INPUT", &json!(["setSuperSeeding", 1]))
+    );
+    assert!(one_in_qbittorrent(&complete).await.super_seeding);
+}
+
+#[tokio::test]
+async fn a_moved_torrent_has_its_files_at_the_new_path() {
+    let app = app().await;
+    let (hash, old) = add_complete(app, "moving").await;
+    let new = new_folder();
+    let answer = app
+        .graphql(
+            "mutation($h: [String!]!, $p: String!) { moveTorrents(hashes: $h, savePath: $p) { savePath } }",
+            json!({ "h": [hash], "p": new.to_string_lossy() }),
+        )
+        .await;
+    let shown = data(&answer)["moveTorrents"][0]["savePath"]
+        .as_str()
+        .expect("a save path")
+        .to_owned();
+    assert_eq!(PathBuf::from(shown), new);
+    assert_eq!(
+        PathBuf::from(one_in_qbittorrent(&hash).await.save_path),
+        new
+    );
+    common::eventually(
+        "the files at the new path",
+        Duration::from_secs(10),
+        || async {
+            (new.join("moving/a.bin").is_file() && !old.join("moving/a.bin").exists()).then_some(())
+        },
+    )
+    .await;
+
+    let outside = app
+        .graphql(
+            "mutation($h: [String!]!) { moveTorrents(hashes: $h, savePath: \"/etc\") { savePath } }",
+            json!({ "h": [hash] }),
+        )
+        .await;
+    assert_eq!(error_at(&outside, 0).0, "BAD_USER_INPUT", "{outside}");
+    assert_eq!(
+        PathBuf::from(one_in_qbittorrent(&hash).await.save_path),
+        new
+    );
+}
+
+#[tokio::test]
+async fn a_recheck_finds_missing_data() {
+    let app = app().await;
+    let (hash, dir) = add_complete(app, "rechecked").await;
+    std::fs::remove_file(dir.join("rechecked/a.bin")).expect("remove a file");
+    let answer = app
+        .graphql(
+            "mutation($h: [String!]!) { recheckTorrents(hashes: $h) { hash } }",
+            json!({ "h": [hash] }),
+        )
+        .await;
+    assert_eq!(data(&answer)["recheckTorrents"][0]["hash"], hash.as_str());
+    common::eventually(
+        "the recheck to find data missing",
+        Duration::from_secs(20),
+        || async { (one_in_qbittorrent(&hash).await.progress < 0.5).then_some(()) },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn rename_shows_the_new_name_and_refuses_an_empty_one() {
+    let app = app().await;
+    let hash = app.add_paused_magnet("old name").await;
+    let rename =
+        "mutation($h: String!, $n: String!) { renameTorrent(hash: $h, name: $n) { name } }";
+    let answer = app
+        .graphql(rename, json!({ "h": hash, "n": " New name " }))
+        .await;
+    assert_eq!(data(&answer)["renameTorrent"]["name"], "New name");
+    assert_eq!(one_in_qbittorrent(&hash).await.name, "New name");
+    let empty = app.graphql(rename, json!({ "h": hash, "n": "  " })).await;
+    assert_eq!(error_at(&empty, 0).0, "BAD_USER_INPUT", "{empty}");
+    let unknown = app
+        .graphql(rename, json!({ "h": random_hash().to_string(), "n": "x" }))
+        .await;
+    assert_eq!(error_at(&unknown, 0).0, "NOT_FOUND", "{unknown}");
+}
+
+#[tokio::test]
+async fn delete_many_removes_each_and_reports_an_unknown_hash_alone() {
+    let app = app().await;
+    let (with_data, dir) = add_complete(app, "deleted").await;
+    let magnet = app.add_paused_magnet("deleted magnet").await;
+    let unknown = random_hash().to_string();
+    let answer = app
+        .graphql(
+            "mutation($h: [String!]!) { deleteTorrents(hashes: $h, deleteFiles: true) { hash deletedFiles } }",
+            json!({ "h": [with_data, unknown, magnet] }),
+        )
+        .await;
+    assert_eq!(
+        answer["data"]["deleteTorrents"],
+        json!([
+            { "hash": with_data, "deletedFiles": true },
+            null,
+            { "hash": magnet, "deletedFiles": true },
+        ]),
+        "{answer}"
+    );
+    assert_eq!(
+        error_at(&answer, 0),
+        ("NOT_FOUND", &json!(["deleteTorrents", 1]))
+    );
+    assert!(in_qbittorrent(&[&with_data, &magnet]).await.is_empty());
+    common::eventually("the data deleted", Duration::from_secs(10), || async {
+        (!dir.join("deleted/a.bin").exists()).then_some(())
+    })
+    .await;
+}
+
+/// Queue places need torrent queueing: one qBittorrent with it on (its
+/// default) and one with it off, each of this test's own, as the queue
+/// is global.
+#[tokio::test]
+async fn the_queue_moves_when_queueing_is_on_and_says_so_when_off() {
+    let queued = Qbittorrent::start(Options::default()).await;
+    let app = TestApp::start(&queued).await;
+    let hashes = [
+        app.add_paused_magnet("queue one").await,
+        app.add_paused_magnet("queue two").await,
+        app.add_paused_magnet("queue three").await,
+    ];
+    let move_to = "mutation($h: [String!]!, $to: QueueMoveTo!) { moveTorrentsInQueue(hashes: $h, to: $to) { hash queuePosition } }";
+    // qBittorrent shows queue places with its next status refresh.
+    common::eventually("queue places", Duration::from_secs(5), || async {
+        let answer = app
+            .graphql(
+                "query($h: [String!]) { torrents(hashes: $h) { queuePosition } }",
+                json!({ "h": hashes }),
+            )
+            .await;
+        data(&answer)["torrents"]
+            .as_array()
+            .expect("torrents")
+            .iter()
+            .all(|torrent| torrent["queuePosition"].is_i64())
+            .then_some(())
+    })
+    .await;
+    let answer = app
+        .graphql(move_to, json!({ "h": [hashes[2]], "to": "TOP" }))
+        .await;
+    assert_eq!(
+        data(&answer)["moveTorrentsInQueue"][0]["queuePosition"],
+        1,
+        "the answer waits for qBittorrent to show the new place"
+    );
+    let client = queued.client();
+    let hash: InfoHash = hashes[2].parse().expect("hash");
+    let shown = client.torrent(hash).await.expect("listed").expect("there");
+    assert_eq!(shown.priority, 1);
+
+    let answer = app
+        .graphql(move_to, json!({ "h": [hashes[2]], "to": "DOWN" }))
+        .await;
+    assert_eq!(data(&answer)["moveTorrentsInQueue"][0]["queuePosition"], 2);
+
+    let unqueued = Qbittorrent::start(Options {
+        queueing_off: true,
+        ..Options::default()
+    })
+    .await;
+    let app = TestApp::start(&unqueued).await;
+    let hash = app.add_paused_magnet("no queue").await;
+    let answer = app
+        .graphql(move_to, json!({ "h": [hash], "to": "TOP" }))
+        .await;
+    assert_eq!(error_at(&answer, 0).0, "BAD_USER_INPUT", "{answer}");
+    assert!(
+        answer["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("queueing is off"),
+        "{answer}"
+    );
+}
