@@ -42,7 +42,7 @@ use qbittorrent::{Options, PASSWORD, Qbittorrent, USERNAME, Version};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use torrentql::clients::qbittorrent::{QbittorrentClient, TorrentAction, TorrentFilter};
+use torrentql::clients::qbittorrent::{QbittorrentClient, Torrent, TorrentAction, TorrentFilter};
 use torrentql::torrent::{InfoHash, Magnet};
 
 const JWT_SECRET: &str = "bench-secret-bench-secret-bench-secret-0123";
@@ -62,6 +62,8 @@ const STARTS: usize = 5;
 /// A pause before each timed call of the start-up and list measures, so
 /// that qBittorrent's work after one heavy answer is not billed to the next.
 const SETTLE: Duration = Duration::from_millis(500);
+/// Pauses timed each way.
+const PAUSES: usize = 7;
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -230,6 +232,25 @@ async fn measure(qbittorrent: &Qbittorrent, hashes: &[InfoHash]) -> String {
         their_adds.push(direct.add_and_wait(torrents::random_hash()).await);
     }
 
+    // 7. Pausing a running torrent until qBittorrent shows it paused.
+    let running = torrents::random_hash();
+    direct.add_running(running).await;
+    let mut our_pauses = Vec::new();
+    let mut their_pauses = Vec::new();
+    for _ in 0..PAUSES {
+        direct.resume_and_wait(running).await;
+        tokio::time::sleep(SETTLE).await;
+        our_pauses.push(graphql.pause(running).await);
+        direct.resume_and_wait(running).await;
+        tokio::time::sleep(SETTLE).await;
+        their_pauses.push(direct.pause_and_wait(running).await);
+    }
+    direct
+        .client
+        .act(&[running], &TorrentAction::Delete { delete_files: true })
+        .await
+        .expect("delete");
+
     writeln!(out, "| measure | torrentql | qBittorrent direct | ratio |").ok();
     writeln!(out, "|---|---|---|---|").ok();
     let row = |out: &mut String, name: &str, ours: String, theirs: String, ratio: String| {
@@ -285,6 +306,16 @@ async fn measure(qbittorrent: &Qbittorrent, hashes: &[InfoHash]) -> String {
         ms(median(&our_adds)),
         ms(median(&their_adds)),
         String::new(),
+    );
+    row(
+        &mut out,
+        &format!("pause until shown paused: median of {PAUSES}"),
+        ms(median(&our_pauses)),
+        ms(median(&their_pauses)),
+        format!(
+            "+{}",
+            ms(median(&our_pauses).saturating_sub(median(&their_pauses)))
+        ),
     );
     row(
         &mut out,
@@ -592,6 +623,23 @@ impl Graphql {
         );
         took
     }
+
+    /// `pauseTorrents` of one running torrent, until it answers.
+    async fn pause(&self, hash: InfoHash) -> Duration {
+        let (took, body) = self
+            .post(
+                "mutation($h: [String!]!) { pauseTorrents(hashes: $h) { state } }",
+                json!({ "h": [hash.to_string()] }),
+                None,
+            )
+            .await;
+        assert!(
+            String::from_utf8_lossy(&body).contains("\"PAUSED_"),
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
+        took
+    }
 }
 
 /// Logs `http` (which keeps cookies) in to the WebUI at `base`.
@@ -713,6 +761,52 @@ impl Direct {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         started.elapsed()
+    }
+
+    /// Adds a magnet running (not paused), once qBittorrent lists it.
+    async fn add_running(&self, hash: InfoHash) {
+        let mut add = torrents::paused_magnets(vec![Magnet::from_info_hash(hash, None, &[])]);
+        add.paused = false;
+        self.client.add(&add).await.expect("add");
+        self.wait_until(hash, |torrent| !torrent.state().is_paused())
+            .await;
+    }
+
+    async fn resume_and_wait(&self, hash: InfoHash) {
+        self.client
+            .act(&[hash], &TorrentAction::Resume)
+            .await
+            .expect("resume");
+        self.wait_until(hash, |torrent| !torrent.state().is_paused())
+            .await;
+    }
+
+    /// Pauses directly, then polls every 10 ms until qBittorrent shows the
+    /// torrent paused.
+    async fn pause_and_wait(&self, hash: InfoHash) -> Duration {
+        let started = Instant::now();
+        self.client
+            .act(&[hash], &TorrentAction::Pause)
+            .await
+            .expect("pause");
+        self.wait_until(hash, |torrent| torrent.state().is_paused())
+            .await;
+        started.elapsed()
+    }
+
+    /// Polls every 10 ms until qBittorrent lists `hash` and `shows` holds.
+    async fn wait_until(&self, hash: InfoHash, shows: impl Fn(&Torrent) -> bool) {
+        loop {
+            let listed = self
+                .client
+                .torrents(TorrentFilter::All, None, Some(&[hash]))
+                .await
+                .expect("info");
+            if listed.first().is_some_and(&shows) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     /// Sets a new category and returns when qBittorrent shows it (polled
