@@ -682,3 +682,254 @@ async fn the_queue_moves_when_queueing_is_on_and_says_so_when_off() {
         "{answer}"
     );
 }
+
+/// Adds a two-file torrent whose data is not there (so nothing is
+/// complete), paused; its hash.
+async fn add_incomplete(app: &TestApp, name: &str) -> String {
+    let made = make_torrent(&new_folder(), name, &[("a.bin", 40_000), ("b/c.bin", 5000)]);
+    let response = app
+        .upload(
+            r#"mutation($file: Upload!, $dir: String) { addTorrent(input: { file: $file, savePath: $dir, paused: true }) { hash } }"#,
+            json!({ "file": null, "dir": new_folder().to_string_lossy() }),
+            "file",
+            made.bytes,
+        )
+        .await;
+    let answer: Value = response.json().await.expect("JSON");
+    data(&answer)["addTorrent"]["hash"]
+        .as_str()
+        .expect("a hash")
+        .to_owned()
+}
+
+/// The torrent's files as qBittorrent lists them: (name, priority) by
+/// index.
+async fn files_in_qbittorrent(hash: &str) -> Vec<(String, i64)> {
+    let files = Qbittorrent::shared()
+        .client()
+        .files(hash.parse().expect("a hash"))
+        .await
+        .expect("qBittorrent lists the files");
+    files
+        .into_iter()
+        .map(|file| (file.name, file.priority))
+        .collect()
+}
+
+#[tokio::test]
+async fn file_priorities_are_set_for_many_files_and_shown_in_the_tree() {
+    let app = app().await;
+    let hash = add_incomplete(app, "tree").await;
+    let files = files_in_qbittorrent(&hash).await;
+    let index_of = |name: &str| {
+        files
+            .iter()
+            .position(|(file, _)| file == name)
+            .unwrap_or_else(|| panic!("{name} in {files:?}"))
+    };
+    let (a, c) = (index_of("tree/a.bin"), index_of("tree/b/c.bin"));
+
+    let set = "mutation($h: String!, $i: [Int!]!, $p: FilePriority!) { setFilePriority(hash: $h, indexes: $i, priority: $p) { index name priority } }";
+    let answer = app
+        .graphql(set, json!({ "h": hash, "i": [c], "p": "SKIP" }))
+        .await;
+    let answered = data(&answer)["setFilePriority"]
+        .as_array()
+        .expect("files")
+        .clone();
+    assert!(answered.contains(&json!({ "index": c, "name": "tree/b/c.bin", "priority": "SKIP" })));
+    let shown = files_in_qbittorrent(&hash).await;
+    assert_eq!((shown[c].1, shown[a].1), (0, 1), "{shown:?}");
+
+    let answer = app
+        .graphql(set, json!({ "h": hash, "i": [a, c], "p": "MAXIMUM" }))
+        .await;
+    data(&answer);
+    let shown = files_in_qbittorrent(&hash).await;
+    assert_eq!((shown[c].1, shown[a].1), (7, 7), "{shown:?}");
+    app.graphql(set, json!({ "h": hash, "i": [c], "p": "HIGH" }))
+        .await;
+
+    let tree = app
+        .graphql(
+            "query($h: String!) { torrent(hash: $h) { fileTree { path name depth index size priority } } }",
+            json!({ "h": hash }),
+        )
+        .await;
+    assert_eq!(
+        data(&tree)["torrent"]["fileTree"],
+        json!([
+            { "path": "tree", "name": "tree", "depth": 0, "index": null, "size": 45000, "priority": null },
+            { "path": "tree/b", "name": "b", "depth": 1, "index": null, "size": 5000, "priority": "HIGH" },
+            { "path": "tree/b/c.bin", "name": "c.bin", "depth": 2, "index": c, "size": 5000, "priority": "HIGH" },
+            { "path": "tree/a.bin", "name": "a.bin", "depth": 1, "index": a, "size": 40000, "priority": "MAXIMUM" },
+        ])
+    );
+
+    let unknown = app
+        .graphql(set, json!({ "h": hash, "i": [a, 99], "p": "SKIP" }))
+        .await;
+    assert_eq!(error_at(&unknown, 0).0, "BAD_USER_INPUT", "{unknown}");
+    assert!(
+        unknown["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("99")
+    );
+    assert_eq!(files_in_qbittorrent(&hash).await[a].1, 7, "nothing changed");
+    let out_of_range = app
+        .graphql(set, json!({ "h": hash, "i": [a], "p": "LOUD" }))
+        .await;
+    assert!(out_of_range["errors"].is_array(), "{out_of_range}");
+}
+
+#[tokio::test]
+async fn files_and_folders_are_renamed_inside_the_torrent() {
+    let app = app().await;
+    let hash = add_incomplete(app, "names").await;
+    let file = "mutation($h: String!, $p: String!, $n: String!) { renameTorrentFile(hash: $h, path: $p, newPath: $n) { name } }";
+    let folder = "mutation($h: String!, $p: String!, $n: String!) { renameTorrentFolder(hash: $h, path: $p, newPath: $n) { name } }";
+
+    let answer = app
+        .graphql(
+            file,
+            json!({ "h": hash, "p": "names/a.bin", "n": "names/renamed.bin" }),
+        )
+        .await;
+    data(&answer);
+    let answer = app
+        .graphql(
+            folder,
+            json!({ "h": hash, "p": "names/b", "n": "names/sub" }),
+        )
+        .await;
+    let names: Vec<&str> = data(&answer)["renameTorrentFolder"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter_map(|file| file["name"].as_str())
+        .collect();
+    assert!(names.contains(&"names/sub/c.bin"), "{names:?}");
+    let shown: Vec<String> = files_in_qbittorrent(&hash)
+        .await
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    assert!(
+        shown.contains(&"names/renamed.bin".to_owned())
+            && shown.contains(&"names/sub/c.bin".to_owned()),
+        "{shown:?}"
+    );
+
+    for (query, path, new_path) in [
+        (file, "names/renamed.bin", ""),
+        (file, "names/renamed.bin", "../escape.bin"),
+        (file, "names/missing.bin", "names/x.bin"),
+        (file, "names/renamed.bin", "names/sub/c.bin"),
+        (folder, "names/none", "names/x"),
+    ] {
+        let answer = app
+            .graphql(query, json!({ "h": hash, "p": path, "n": new_path }))
+            .await;
+        assert_eq!(
+            error_at(&answer, 0).0,
+            "BAD_USER_INPUT",
+            "{path} -> {new_path}: {answer}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn trackers_are_added_edited_and_removed() {
+    let app = app().await;
+    let hash = app.add_paused_magnet("trackers").await;
+    let (http, udp, edited) = (
+        "http://127.0.0.1:9/announce",
+        "udp://127.0.0.1:9/announce",
+        "https://127.0.0.1:10/announce",
+    );
+    let in_qbittorrent = || async {
+        let trackers = Qbittorrent::shared()
+            .client()
+            .trackers(hash.parse().expect("a hash"))
+            .await
+            .expect("qBittorrent lists trackers");
+        let mut urls: Vec<String> = trackers
+            .into_iter()
+            .map(|tracker| tracker.url)
+            .filter(|url| !url.starts_with("** ["))
+            .collect();
+        // In qBittorrent's order, which is not the order added.
+        urls.sort();
+        urls
+    };
+
+    let answer = app
+        .graphql(
+            "mutation($h: String!, $u: [String!]!) { addTrackers(hash: $h, urls: $u) { url status tier } }",
+            json!({ "h": hash, "u": [http, udp] }),
+        )
+        .await;
+    let mut urls: Vec<&str> = data(&answer)["addTrackers"]
+        .as_array()
+        .expect("trackers")
+        .iter()
+        .filter_map(|tracker| tracker["url"].as_str())
+        .collect();
+    urls.sort_unstable();
+    assert_eq!(urls, [http, udp]);
+    assert_eq!(in_qbittorrent().await, [http, udp]);
+
+    let answer = app
+        .graphql(
+            "mutation($h: String!, $u: String!, $n: String!) { editTracker(hash: $h, url: $u, newUrl: $n) { url } }",
+            json!({ "h": hash, "u": http, "n": edited }),
+        )
+        .await;
+    data(&answer);
+    assert_eq!(in_qbittorrent().await, [edited, udp]);
+
+    let remove =
+        "mutation($h: String!, $u: [String!]!) { removeTrackers(hash: $h, urls: $u) { url } }";
+    let answer = app.graphql(remove, json!({ "h": hash, "u": [udp] })).await;
+    assert_eq!(data(&answer)["removeTrackers"], json!([{ "url": edited }]));
+    assert_eq!(in_qbittorrent().await, [edited]);
+
+    let listed = app
+        .graphql(
+            "query($h: String!) { torrent(hash: $h) { trackers { url status tier peers message } } }",
+            json!({ "h": hash }),
+        )
+        .await;
+    let trackers = &data(&listed)["torrent"]["trackers"];
+    assert_eq!(trackers[0]["url"], edited);
+    assert_eq!(
+        trackers.as_array().map(Vec::len),
+        Some(1),
+        "no DHT/PeX/LSD rows"
+    );
+
+    for (query, variables) in [
+        (
+            "mutation($h: String!, $u: [String!]!) { addTrackers(hash: $h, urls: $u) { url } }",
+            json!({ "h": hash, "u": ["ftp://127.0.0.1/announce"] }),
+        ),
+        (remove, json!({ "h": hash, "u": [udp] })),
+        (
+            "mutation($h: String!, $u: String!, $n: String!) { editTracker(hash: $h, url: $u, newUrl: $n) { url } }",
+            json!({ "h": hash, "u": edited, "n": "not a url" }),
+        ),
+    ] {
+        let answer = app.graphql(query, variables.clone()).await;
+        assert_eq!(
+            error_at(&answer, 0).0,
+            "BAD_USER_INPUT",
+            "{variables}: {answer}"
+        );
+    }
+    assert_eq!(
+        in_qbittorrent().await,
+        [edited],
+        "refused changes change nothing"
+    );
+}

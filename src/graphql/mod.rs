@@ -59,6 +59,7 @@ pub struct Query(
 pub struct Mutation(
     torrents::TorrentMutation,
     torrents::TorrentActionMutation,
+    torrents::TorrentContentMutation,
     torrents::LabelMutation,
     login::LoginMutation,
 );

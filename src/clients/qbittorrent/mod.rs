@@ -25,8 +25,8 @@ use crate::torrent::{InfoHash, Magnet, TorrentFile};
 
 pub use actions::{QueueMove, ShareLimit, TorrentAction};
 pub use models::{
-    ApiVersion, Category, CategoryChanges, MainData, Torrent, TorrentContent, TorrentFilter,
-    TorrentState,
+    ApiVersion, Category, CategoryChanges, FilePriority, MainData, Preferences, ServerState,
+    Torrent, TorrentContent, TorrentFilter, TorrentState, Tracker,
 };
 
 /// How long to wait for qBittorrent to accept a TCP connection.
@@ -277,6 +277,61 @@ impl QbittorrentClient {
         Ok(json::<Preferences>(response).await?.save_path)
     }
 
+    /// The transfer state without syncing (`transfer/info`): no all-time
+    /// totals, free space or alternative mode.
+    pub async fn transfer_info(&self) -> Result<ServerState> {
+        let response = self
+            .call(Method::GET, "transfer/info", |request| request)
+            .await?;
+        json(response).await
+    }
+
+    /// Whether the alternative speed limits are on.
+    pub async fn alternative_speed_limits(&self) -> Result<bool> {
+        let response = self
+            .call(Method::GET, "transfer/speedLimitsMode", |request| request)
+            .await?;
+        Ok(text(response).await?.trim() == "1")
+    }
+
+    /// Turns the alternative speed limits on when off, off when on.
+    pub async fn toggle_alternative_speed_limits(&self) -> Result<()> {
+        self.post_form("transfer/toggleSpeedLimitsMode", &[]).await
+    }
+
+    /// Sets the global (not the alternative) download limit, bytes per
+    /// second; 0 for none.
+    pub async fn set_global_download_limit(&self, limit: i64) -> Result<()> {
+        self.post_form("transfer/setDownloadLimit", &[("limit", limit.to_string())])
+            .await
+    }
+
+    /// Sets the global (not the alternative) upload limit, bytes per
+    /// second; 0 for none.
+    pub async fn set_global_upload_limit(&self, limit: i64) -> Result<()> {
+        self.post_form("transfer/setUploadLimit", &[("limit", limit.to_string())])
+            .await
+    }
+
+    /// The preferences a torrent UI shows most.
+    pub async fn preferences(&self) -> Result<Preferences> {
+        let response = self
+            .call(Method::GET, "app/preferences", |request| request)
+            .await?;
+        json(response).await
+    }
+
+    /// Changes preferences: `changes` holds only the ones to change, by
+    /// qBittorrent's names.
+    pub async fn set_preferences(
+        &self,
+        changes: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<()> {
+        let json = serde_json::Value::Object(changes.clone()).to_string();
+        self.post_form("app/setPreferences", &[("json", json)])
+            .await
+    }
+
     /// `torrents/info`. Unknown hashes in `hashes` are silently left out
     /// by qBittorrent.
     pub async fn torrents(
@@ -384,6 +439,102 @@ impl QbittorrentClient {
         self.post_form(
             "torrents/rename",
             &[("hash", hash.to_string()), ("name", name.to_owned())],
+        )
+        .await
+    }
+
+    /// Gives the files at `indexes` of a torrent `priority`. An index the
+    /// torrent does not have, or a torrent without metadata yet, is
+    /// refused (409).
+    pub async fn set_file_priority(
+        &self,
+        hash: InfoHash,
+        indexes: &[i64],
+        priority: FilePriority,
+    ) -> Result<()> {
+        let ids = indexes
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join("|");
+        self.post_form(
+            "torrents/filePrio",
+            &[
+                ("hash", hash.to_string()),
+                ("id", ids),
+                ("priority", priority.value().to_string()),
+            ],
+        )
+        .await
+    }
+
+    /// Renames (or moves, within the torrent) a file or, with `folder`, a
+    /// folder of a torrent; paths are relative to its save path. A path
+    /// that does not exist or is taken is refused (409).
+    pub async fn rename_path(
+        &self,
+        hash: InfoHash,
+        old_path: &str,
+        new_path: &str,
+        folder: bool,
+    ) -> Result<()> {
+        let endpoint = if folder {
+            "torrents/renameFolder"
+        } else {
+            "torrents/renameFile"
+        };
+        self.post_form(
+            endpoint,
+            &[
+                ("hash", hash.to_string()),
+                ("oldPath", old_path.to_owned()),
+                ("newPath", new_path.to_owned()),
+            ],
+        )
+        .await
+    }
+
+    /// A torrent's trackers, the DHT, PeX and LSD entries first.
+    pub async fn trackers(&self, hash: InfoHash) -> Result<Vec<Tracker>> {
+        let query = [("hash", hash.to_string())];
+        let response = self
+            .call(Method::GET, "torrents/trackers", |request| {
+                request.query(&query)
+            })
+            .await?;
+        json(response).await
+    }
+
+    /// Adds trackers to torrents (qBittorrent 4.5 takes one torrent per
+    /// call; the URLs go in one).
+    pub async fn add_trackers(&self, hash: InfoHash, urls: &[String]) -> Result<()> {
+        self.post_form(
+            "torrents/addTrackers",
+            &[("hash", hash.to_string()), ("urls", urls.join("\n"))],
+        )
+        .await
+    }
+
+    /// Replaces a tracker's URL; an unknown `old_url`, or a `new_url` the
+    /// torrent has already, is refused (409).
+    pub async fn edit_tracker(&self, hash: InfoHash, old_url: &str, new_url: &str) -> Result<()> {
+        self.post_form(
+            "torrents/editTracker",
+            &[
+                ("hash", hash.to_string()),
+                ("origUrl", old_url.to_owned()),
+                ("newUrl", new_url.to_owned()),
+            ],
+        )
+        .await
+    }
+
+    /// Removes trackers from a torrent; none of `urls` known is refused
+    /// (409).
+    pub async fn remove_trackers(&self, hash: InfoHash, urls: &[String]) -> Result<()> {
+        self.post_form(
+            "torrents/removeTrackers",
+            &[("hash", hash.to_string()), ("urls", urls.join("|"))],
         )
         .await
     }

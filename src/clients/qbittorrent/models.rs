@@ -393,6 +393,102 @@ pub struct TorrentContent {
     /// 0 = do not download, 1 = normal, 6 = high, 7 = maximal.
     #[serde(default)]
     pub priority: i64,
+    /// Copies of the file's pieces among connected peers, from 0; -1 when
+    /// qBittorrent does not know (a paused torrent).
+    #[serde(default = "unknown_availability")]
+    pub availability: f64,
+}
+
+fn unknown_availability() -> f64 {
+    -1.0
+}
+
+/// A file's priority, as qBittorrent's WebUI offers them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilePriority {
+    /// Not downloaded.
+    Skip,
+    /// Downloaded.
+    Normal,
+    /// Downloaded before normal files.
+    High,
+    /// Downloaded first.
+    Maximum,
+}
+
+impl FilePriority {
+    /// qBittorrent's number for it, as `torrents/filePrio` takes it.
+    pub fn value(self) -> i64 {
+        match self {
+            Self::Skip => 0,
+            Self::Normal => 1,
+            Self::High => 6,
+            Self::Maximum => 7,
+        }
+    }
+
+    /// From qBittorrent's number; libtorrent's levels between normal and
+    /// high (2 to 5, set by other clients) count as normal.
+    pub fn from_value(value: i64) -> Self {
+        match value {
+            ..=0 => Self::Skip,
+            1..=5 => Self::Normal,
+            6 => Self::High,
+            7.. => Self::Maximum,
+        }
+    }
+}
+
+/// One tracker of a torrent, from `torrents/trackers`; the DHT, PeX and
+/// LSD entries come first, with a URL in `** **`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Tracker {
+    /// The announce URL.
+    pub url: String,
+    /// 0 disabled, 1 not contacted yet, 2 working, 3 updating, 4 not
+    /// working (5.x adds 5: tracker error, 6: unreachable).
+    pub status: i64,
+    /// Announce tier, from 0; the `** **` entries have none (-1, or "" on
+    /// qBittorrent before 4.6).
+    #[serde(default, deserialize_with = "deserialize_tier")]
+    pub tier: i64,
+    /// Peers the tracker gave in its last answer; -1 when not known.
+    #[serde(default)]
+    pub num_peers: i64,
+    /// Seeds the tracker reported; -1 when not known.
+    #[serde(default)]
+    pub num_seeds: i64,
+    /// Leechers the tracker reported; -1 when not known.
+    #[serde(default)]
+    pub num_leeches: i64,
+    /// Completed downloads the tracker reported; -1 when not known.
+    #[serde(default)]
+    pub num_downloaded: i64,
+    /// The tracker's last message (or error).
+    #[serde(default)]
+    pub msg: String,
+}
+
+impl Tracker {
+    /// The DHT, PeX and LSD pseudo-trackers qBittorrent lists first.
+    pub fn is_pseudo(&self) -> bool {
+        self.url.starts_with("** [")
+    }
+}
+
+/// qBittorrent writes the tier as a number, or as "" for the pseudo
+/// trackers before 4.6.
+fn deserialize_tier<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Tier {
+        Number(i64),
+        Text(String),
+    }
+    Ok(match Tier::deserialize(deserializer)? {
+        Tier::Number(tier) => tier,
+        Tier::Text(text) => text.parse().unwrap_or(-1),
+    })
 }
 
 /// A category from `torrents/categories`.
@@ -438,6 +534,83 @@ pub struct MainData {
     /// Tags deleted since the last answer.
     #[serde(default)]
     pub tags_removed: Vec<String>,
+    /// The fields of the transfer and server state that changed (all of
+    /// them in a full update), to merge into [`ServerState`].
+    #[serde(default)]
+    pub server_state: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The preferences a torrent UI shows most, from `app/preferences`
+/// (which has some hundred more). Speeds are bytes per second, 0 for
+/// none; times are minutes, -1 for none.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Preferences {
+    /// Where torrents are saved unless told otherwise.
+    pub save_path: String,
+    /// Whether torrents wait in queues for the active limits below.
+    pub queueing_enabled: bool,
+    /// Most torrents downloading at once (-1: no limit).
+    pub max_active_downloads: i64,
+    /// Most torrents uploading at once (-1: no limit).
+    pub max_active_uploads: i64,
+    /// Most torrents active at once (-1: no limit).
+    pub max_active_torrents: i64,
+    /// Whether the global ratio limit applies.
+    pub max_ratio_enabled: bool,
+    /// The global ratio limit.
+    pub max_ratio: f64,
+    /// Whether the global seeding time limit applies.
+    pub max_seeding_time_enabled: bool,
+    /// The global seeding time limit, minutes.
+    pub max_seeding_time: i64,
+    /// Whether the global inactive seeding time limit applies
+    /// (qBittorrent 4.6 and later).
+    pub max_inactive_seeding_time_enabled: Option<bool>,
+    /// The global inactive seeding time limit, minutes (4.6 and later).
+    pub max_inactive_seeding_time: Option<i64>,
+    /// The global download limit.
+    pub dl_limit: i64,
+    /// The global upload limit.
+    pub up_limit: i64,
+    /// The alternative download limit.
+    pub alt_dl_limit: i64,
+    /// The alternative upload limit.
+    pub alt_up_limit: i64,
+}
+
+/// qBittorrent's transfer and server state, from `sync/maindata`'s
+/// `server_state` (merged) or `transfer/info` (which lacks the all-time
+/// totals, the free space and the alternative mode: they default).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct ServerState {
+    /// Download speed of all torrents, bytes per second.
+    pub dl_info_speed: i64,
+    /// Upload speed of all torrents, bytes per second.
+    pub up_info_speed: i64,
+    /// Bytes downloaded this session.
+    pub dl_info_data: i64,
+    /// Bytes uploaded this session.
+    pub up_info_data: i64,
+    /// Bytes ever downloaded, across restarts; `None` from `transfer/info`.
+    pub alltime_dl: Option<i64>,
+    /// Bytes ever uploaded, across restarts; `None` from `transfer/info`.
+    pub alltime_ul: Option<i64>,
+    /// Bytes free where torrents are saved; `None` from `transfer/info`.
+    pub free_space_on_disk: Option<i64>,
+    /// `connected`, `firewalled` or `disconnected`.
+    pub connection_status: String,
+    /// DHT nodes connected to (0 with DHT off).
+    pub dht_nodes: i64,
+    /// The global download limit in force now (the alternative one while
+    /// that mode is on), bytes per second; 0 for none.
+    pub dl_rate_limit: i64,
+    /// The global upload limit in force now, likewise.
+    pub up_rate_limit: i64,
+    /// Whether the alternative speed limits are on; `None` from
+    /// `transfer/info`.
+    pub use_alt_speed_limits: Option<bool>,
 }
 
 /// A category's entry in `sync/maindata`: the fields that changed.

@@ -12,6 +12,7 @@ use std::sync::{Arc, LazyLock};
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, InputType, Object, OutputType, Result, Value};
 
+use super::contents::{FileTreeRow, Tracker};
 use super::object::{TorrentFields, TorrentFile, TorrentState};
 use super::share_limits::ShareLimits;
 use crate::clients::qbittorrent;
@@ -21,7 +22,9 @@ use crate::graphql::libraries::Library;
 use crate::graphql::loaders::FilesLoader;
 use crate::graphql::node::NodeId;
 use crate::graphql::scalars::{Bytes, DateTime};
+use crate::services::TorrentService;
 use crate::services::libraries::LibraryService;
+use crate::services::torrents::file_tree;
 
 /// A plain field's answer for one torrent.
 pub type PlainField = fn(&qbittorrent::Torrent) -> Value;
@@ -276,6 +279,24 @@ torrent_fields! {
             Ok(service
                 .library_of(&found.libraries, &self.0.save_path)
                 .map(|library| Library::new(library, found.stale.as_ref())))
+        }
+
+        /// The torrent's files as a tree: folders and files, depth first
+        /// (see `FileTreeRow`); empty until a magnet's metadata arrives.
+        #[graphql(complexity = "cost::FILES + child_complexity")]
+        async fn file_tree(&self, ctx: &Context<'_>) -> Result<Vec<FileTreeRow>> {
+            let loader = ctx.data::<DataLoader<FilesLoader>>()?;
+            let files = loader.load_one(self.0.hash).await?.unwrap_or_default();
+            Ok(file_tree(&files).into_iter().map(FileTreeRow::from).collect())
+        }
+
+        /// The torrent's trackers (without qBittorrent's DHT, PeX and LSD
+        /// entries), in qBittorrent's order.
+        #[graphql(complexity = "cost::FILES + child_complexity")]
+        async fn trackers(&self, ctx: &Context<'_>) -> Result<Vec<Tracker>> {
+            let service = ctx.data::<Arc<TorrentService>>()?;
+            let trackers = service.trackers(self.0.hash).await.map_err(AppError::from)?;
+            Ok(trackers.into_iter().map(Tracker::from).collect())
         }
 
         /// The torrent's files; empty until a magnet's metadata arrives.

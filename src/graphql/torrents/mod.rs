@@ -1,9 +1,10 @@
 //! The torrent domain of the schema: the `Torrent` object ([`object`]),
 //! its fields, each written once ([`fields`]), the queries, the add
-//! ([`mutations`]), changes to many torrents ([`actions`]), and
-//! categories and tags ([`labels`]).
+//! ([`mutations`]), changes to many torrents ([`actions`]), files and
+//! trackers ([`contents`]), and categories and tags ([`labels`]).
 
 mod actions;
+mod contents;
 mod fields;
 mod labels;
 mod mutations;
@@ -20,6 +21,7 @@ use crate::services::TorrentService;
 use crate::torrent::InfoHash;
 
 pub use actions::TorrentActionMutation;
+pub use contents::TorrentContentMutation;
 pub use labels::{LabelMutation, LabelQuery};
 pub use mutations::TorrentMutation;
 pub use object::{Torrent, Torrents};

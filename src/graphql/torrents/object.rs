@@ -176,14 +176,21 @@ pub(crate) struct TorrentFile {
     /// index in it.
     #[graphql(owned)]
     pub(crate) id: ID,
-    /// Path relative to the torrent's save path.
+    /// The file's index in the torrent, as `setFilePriority` and
+    /// `addTorrent`'s file selection take it.
+    index: i64,
+    /// Path relative to the torrent's save path, `/` between folders.
     name: String,
     /// The file's size.
     size: Bytes,
     /// 0 to 1.
     progress: f64,
-    /// 0 = skipped, 1 = normal, 6 = high, 7 = maximal.
-    priority: i64,
+    /// Whether and how eagerly it is downloaded.
+    priority: FilePriority,
+    /// Copies of the file among connected peers (1.5: one whole copy and
+    /// half of another); null when qBittorrent does not know (a paused
+    /// torrent).
+    availability: Option<f64>,
 }
 
 impl TorrentFile {
@@ -191,12 +198,28 @@ impl TorrentFile {
     pub(crate) fn new(hash: InfoHash, file: qbittorrent::TorrentContent) -> Self {
         Self {
             id: NodeId::TorrentFile(hash, file.index).to_id(),
+            index: file.index,
             name: file.name,
             size: Bytes(file.size),
             progress: file.progress,
-            priority: file.priority,
+            priority: qbittorrent::FilePriority::from_value(file.priority).into(),
+            availability: Some(file.availability).filter(|copies| *copies >= 0.0),
         }
     }
+}
+
+/// Whether and how eagerly a file is downloaded.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "qbittorrent::FilePriority")]
+pub enum FilePriority {
+    /// Not downloaded.
+    Skip,
+    /// Downloaded.
+    Normal,
+    /// Downloaded before normal files.
+    High,
+    /// Downloaded first.
+    Maximum,
 }
 
 /// What a torrent is doing. qBittorrent 4.x "paused" and 5.x "stopped"

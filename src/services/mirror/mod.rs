@@ -27,10 +27,11 @@ mod streams;
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
+use futures::Stream;
 use tokio::sync::{broadcast, watch};
 use tokio::time::Instant;
 
-use crate::clients::qbittorrent::{Category, MainData, Torrent, TorrentFilter};
+use crate::clients::qbittorrent::{Category, MainData, ServerState, Torrent, TorrentFilter};
 use crate::torrent::InfoHash;
 
 use state::{Changes, MirrorState};
@@ -100,6 +101,9 @@ pub struct TorrentMirror {
     /// subscriber lagging on progress must not miss one.
     completions: broadcast::Sender<Arc<Torrent>>,
     status: watch::Sender<SyncStatus>,
+    /// The transfer and server state as last synced; `None` before the
+    /// first sync.
+    server_state: watch::Sender<Option<Arc<ServerState>>>,
     watchers: Mutex<Watchers>,
 }
 
@@ -112,8 +116,10 @@ impl TorrentMirror {
             filled: false,
             connected: false,
         });
+        let (server_state, _) = watch::channel(None);
         Self {
             settings,
+            server_state,
             state: RwLock::default(),
             health: Mutex::new(SyncHealth {
                 last_success: None,
@@ -140,10 +146,11 @@ impl TorrentMirror {
     }
 
     /// Merges the answer of sync `number` and publishes what changed.
-    fn apply(&self, data: MainData, number: u64) {
+    fn apply(&self, mut data: MainData, number: u64) {
         let was_filled = self.status.borrow().filled;
         let reset = data.full_update;
         let mut state = self.write();
+        let server_state = state.merge_server_state(reset, std::mem::take(&mut data.server_state));
         let (changes, mut completed) = state.merge_sync(data, number);
         if !was_filled {
             // Nothing finished that torrentql saw unfinished.
@@ -162,6 +169,15 @@ impl TorrentMirror {
         });
         if let Some(version) = version {
             self.publish(version, reset, changes, completed);
+        }
+        if let Some(server_state) = server_state {
+            self.server_state.send_if_modified(|shown| {
+                let changed = shown.as_deref() != Some(&server_state);
+                if changed {
+                    *shown = Some(Arc::new(server_state));
+                }
+                changed
+            });
         }
     }
 
@@ -300,6 +316,34 @@ impl TorrentMirror {
             return None;
         }
         Some(self.read().categories().cloned().collect())
+    }
+
+    /// The transfer and server state, or `None` when the mirror is not
+    /// fresh.
+    pub fn server_state(&self) -> Option<Arc<ServerState>> {
+        if !self.is_fresh() {
+            return None;
+        }
+        self.server_state.borrow().clone()
+    }
+
+    /// The transfer and server state as synced now, then each time a sync
+    /// changes it (waiting for the first sync first).
+    pub fn server_state_updates(
+        &self,
+    ) -> impl Stream<Item = Arc<ServerState>> + Send + 'static + use<> {
+        let mut shown = self.server_state.subscribe();
+        async_stream::stream! {
+            loop {
+                let current = shown.borrow_and_update().clone();
+                if let Some(current) = current {
+                    yield current;
+                }
+                if shown.changed().await.is_err() {
+                    return;
+                }
+            }
+        }
     }
 
     /// Every tag, sorted, or `None` when the mirror is not fresh.

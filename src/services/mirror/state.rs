@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
-use crate::clients::qbittorrent::{Category, MainData, Torrent};
+use crate::clients::qbittorrent::{Category, MainData, ServerState, Torrent};
 use crate::torrent::InfoHash;
 
 /// What one change did to the mirror, as subscribers see it.
@@ -37,6 +37,8 @@ pub struct MirrorState {
     overlays: HashMap<InfoHash, Overlay>,
     categories: BTreeMap<String, Category>,
     tags: BTreeSet<String>,
+    /// `server_state` as the syncs reported it, field by field.
+    server_state: serde_json::Map<String, serde_json::Value>,
     /// Torrents whose completion was published, so none is twice.
     reported_complete: HashSet<InfoHash>,
     /// Increases by one with every published change.
@@ -176,6 +178,29 @@ impl MirrorState {
                 name,
                 save_path: String::new(),
             })
+    }
+
+    /// Merges a sync's `server_state` fields (every one after a reset),
+    /// and answers the state now when it changed.
+    pub fn merge_server_state(
+        &mut self,
+        reset: bool,
+        changed: serde_json::Map<String, serde_json::Value>,
+    ) -> Option<ServerState> {
+        if !reset && changed.is_empty() {
+            return None;
+        }
+        if reset {
+            self.server_state.clear();
+        }
+        self.server_state.extend(changed);
+        match serde_json::from_value(serde_json::Value::Object(self.server_state.clone())) {
+            Ok(state) => Some(state),
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the server state from sync/maindata");
+                None
+            }
+        }
     }
 
     /// Merges one `sync/maindata` answer, of sync `number`: what changed,

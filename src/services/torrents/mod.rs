@@ -1,5 +1,6 @@
 //! Torrents in qBittorrent: list and add here, changes to many at once in
-//! [`actions`], categories and tags in [`labels`].
+//! [`actions`], files and trackers in [`contents`], categories and tags
+//! in [`labels`].
 //!
 //! The hash of every torrent is known before qBittorrent is asked to add
 //! it, so callers get it back at once and "not found", "duplicate" and
@@ -14,9 +15,11 @@ use tokio::sync::OnceCell;
 use tokio::time::{Instant, sleep};
 
 mod actions;
+mod contents;
 mod labels;
 
 pub use actions::{MAX_TORRENTS_PER_CHANGE, Outcome, TorrentChange};
+pub use contents::{ChangedFiles, FileTreeEntry, PathKind, file_tree};
 
 use super::ServiceError;
 use super::indexer_keys::IndexerKeys;
@@ -24,7 +27,7 @@ use super::libraries::LibraryService;
 use super::mirror::{SyncSettings, TorrentMirror};
 use crate::clients::qbittorrent::{
     AddSource, AddTorrent, QbittorrentClient, QbittorrentError, Torrent, TorrentAction,
-    TorrentContent, TorrentFilter,
+    TorrentFilter,
 };
 use crate::clients::torrent_url::{Fetched, TorrentUrlClient};
 use crate::save_path;
@@ -204,15 +207,6 @@ impl TorrentService {
             return Ok(found.pop());
         }
         Ok(self.find(&[hash]).await?.map(Arc::new))
-    }
-
-    /// The files of a torrent (empty until a magnet's metadata arrives).
-    pub async fn files(&self, hash: InfoHash) -> Result<Vec<TorrentContent>, ServiceError> {
-        let id = self.mirror.id_of(hash).unwrap_or(hash);
-        self.qbittorrent
-            .files(id)
-            .await
-            .map_err(|error| not_found_as(error, hash))
     }
 
     /// Adds a torrent and returns it once qBittorrent lists it. Nothing is
