@@ -41,13 +41,10 @@ async fn one_in_qbittorrent(hash: &str) -> Torrent {
     listed.pop().expect("one torrent")
 }
 
-/// A folder of its own under qBittorrent's save path (an allowed root).
+/// A folder of its own under the shared qBittorrent's save path (an
+/// allowed root).
 fn new_folder() -> PathBuf {
-    let dir = Qbittorrent::shared()
-        .save_path
-        .join(random_hash().to_string());
-    std::fs::create_dir_all(&dir).expect("a folder");
-    dir
+    new_folder_in(Qbittorrent::shared())
 }
 
 /// Adds a torrent whose data is all there, and waits until qBittorrent
@@ -932,4 +929,171 @@ async fn trackers_are_added_edited_and_removed() {
         [edited],
         "refused changes change nothing"
     );
+}
+
+/// Preferences are global: this test has a qBittorrent of its own.
+#[tokio::test]
+async fn transfer_state_speed_modes_and_preferences_as_qbittorrent_shows_them() {
+    let qbittorrent = Qbittorrent::start(Options::default()).await;
+    let app = TestApp::start(&qbittorrent).await;
+    let client = qbittorrent.client();
+    let transfer = "{ transfer { connectionStatus freeDiskSpace allTimeDownloaded downloadLimit alternativeSpeedLimits dhtNodes } }";
+    let state = common::eventually(
+        "a synced transfer state",
+        Duration::from_secs(10),
+        || async {
+            let answer = app.graphql(transfer, json!({})).await;
+            let state = data(&answer)["transfer"].clone();
+            state["freeDiskSpace"].is_u64().then_some(state)
+        },
+    )
+    .await;
+    assert!(state["freeDiskSpace"].as_u64() > Some(0), "{state}");
+    assert_eq!(state["alternativeSpeedLimits"], false);
+    assert_eq!(state["downloadLimit"], Value::Null);
+    assert_eq!(state["dhtNodes"], 0, "DHT is off in test profiles");
+
+    let mut updates = common::subscriber::Subscriber::start(
+        &app.ws_url(),
+        common::subscriber::Protocol::GraphqlTransportWs,
+        json!({ "authorization": format!("Bearer {}", common::app::admin_token()) }),
+        "subscription { transferUpdates { alternativeSpeedLimits downloadLimit } }",
+        1,
+    );
+    let first = updates.next_of("next", Duration::from_secs(10)).await;
+    assert_eq!(
+        first["payload"]["data"]["transferUpdates"]["alternativeSpeedLimits"], false,
+        "{first}"
+    );
+
+    let default_save_path = new_folder_in(&qbittorrent);
+    let has_inactive_limit = qbittorrent.version == Version::V5_1;
+    let answer = app
+        .graphql(
+            "mutation($p: String!) { setPreferences(input: { defaultSavePath: $p, downloadLimit: 102400, uploadLimit: 51200, \
+             alternativeDownloadLimit: 20480, alternativeUploadLimit: 10240, ratioLimit: 2.5, seedingTimeLimit: 120, \
+             maxActiveDownloads: 5, maxActiveTorrents: null, queueing: true }) \
+             { defaultSavePath downloadLimit alternativeDownloadLimit ratioLimit seedingTimeLimit maxActiveDownloads maxActiveTorrents hasInactiveSeedingTimeLimit } }",
+            json!({ "p": default_save_path.to_string_lossy() }),
+        )
+        .await;
+    let answered = &data(&answer)["setPreferences"];
+    assert_eq!(answered["downloadLimit"], 102_400, "{answered}");
+    assert_eq!(answered["maxActiveTorrents"], Value::Null);
+    assert_eq!(answered["hasInactiveSeedingTimeLimit"], has_inactive_limit);
+    let shown = client.preferences().await.expect("preferences");
+    assert_eq!(PathBuf::from(&shown.save_path), default_save_path);
+    assert_eq!(
+        (
+            shown.dl_limit,
+            shown.up_limit,
+            shown.alt_dl_limit,
+            shown.alt_up_limit
+        ),
+        (102_400, 51_200, 20_480, 10_240)
+    );
+    assert!(shown.max_ratio_enabled && (shown.max_ratio - 2.5).abs() < 1e-9);
+    assert!(shown.max_seeding_time_enabled && shown.max_seeding_time == 120);
+    assert_eq!(
+        (shown.max_active_downloads, shown.max_active_torrents),
+        (5, -1)
+    );
+    assert_eq!(
+        client
+            .transfer_info()
+            .await
+            .expect("transfer info")
+            .dl_rate_limit,
+        102_400,
+        "qBittorrent applies the limit in bytes per second"
+    );
+
+    let answer = app
+        .graphql(
+            "mutation { setAlternativeSpeedLimits(enabled: true) { alternativeSpeedLimits downloadLimit uploadLimit } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data(&answer)["setAlternativeSpeedLimits"],
+        json!({ "alternativeSpeedLimits": true, "downloadLimit": 20480, "uploadLimit": 10240 })
+    );
+    assert!(client.alternative_speed_limits().await.expect("mode"));
+    // Events come with syncs; the first after the switch shows it.
+    let changed = loop {
+        let event = updates.next_of("next", Duration::from_secs(10)).await;
+        let state = event["payload"]["data"]["transferUpdates"].clone();
+        if state["alternativeSpeedLimits"] == true {
+            break state;
+        }
+    };
+    assert_eq!(changed["downloadLimit"], 20480);
+    let answer = app
+        .graphql(
+            "mutation { a: setAlternativeSpeedLimits(enabled: false) { alternativeSpeedLimits } \
+             b: setAlternativeSpeedLimits(enabled: false) { alternativeSpeedLimits } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data(&answer)["b"]["alternativeSpeedLimits"],
+        false,
+        "asking twice does not toggle back"
+    );
+    assert!(!client.alternative_speed_limits().await.expect("mode"));
+
+    let answer = app
+        .graphql("mutation { setPreferences(input: { ratioLimit: null, downloadLimit: 0 }) { ratioLimit downloadLimit } }", json!({}))
+        .await;
+    assert_eq!(
+        data(&answer)["setPreferences"],
+        json!({ "ratioLimit": null, "downloadLimit": null })
+    );
+    let shown = client.preferences().await.expect("preferences");
+    assert!(!shown.max_ratio_enabled && shown.dl_limit == 0);
+
+    let inactive = app
+        .graphql("mutation { setPreferences(input: { inactiveSeedingTimeLimit: 30 }) { inactiveSeedingTimeLimit } }", json!({}))
+        .await;
+    if has_inactive_limit {
+        assert_eq!(
+            data(&inactive)["setPreferences"]["inactiveSeedingTimeLimit"],
+            30
+        );
+        let shown = client.preferences().await.expect("preferences");
+        assert_eq!(shown.max_inactive_seeding_time, Some(30));
+    } else {
+        assert_eq!(error_at(&inactive, 0).0, "BAD_USER_INPUT", "{inactive}");
+    }
+
+    for input in [
+        "{ ratioLimit: 10000 }",
+        "{ seedingTimeLimit: -3 }",
+        "{ maxActiveDownloads: -5 }",
+        "{ defaultSavePath: \"/etc\" }",
+    ] {
+        let answer = app
+            .graphql(
+                &format!("mutation {{ setPreferences(input: {input}) {{ ratioLimit }} }}"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            error_at(&answer, 0).0,
+            "BAD_USER_INPUT",
+            "{input}: {answer}"
+        );
+    }
+    assert_eq!(
+        PathBuf::from(client.preferences().await.expect("preferences").save_path),
+        default_save_path,
+        "refused changes change nothing"
+    );
+}
+
+/// A folder of its own under `qbittorrent`'s save path.
+fn new_folder_in(qbittorrent: &Qbittorrent) -> PathBuf {
+    let dir = qbittorrent.save_path.join(random_hash().to_string());
+    std::fs::create_dir_all(&dir).expect("a folder");
+    dir
 }

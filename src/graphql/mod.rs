@@ -19,6 +19,7 @@ mod scalars;
 mod search;
 mod shape;
 mod torrents;
+mod transfer;
 mod viewer;
 
 use std::sync::Arc;
@@ -52,6 +53,7 @@ pub struct Query(
     torrents::LabelQuery,
     search::SearchQuery,
     libraries::LibraryQuery,
+    transfer::TransferQuery,
 );
 
 /// Every mutation root field.
@@ -61,6 +63,7 @@ pub struct Mutation(
     torrents::TorrentActionMutation,
     torrents::TorrentContentMutation,
     torrents::LabelMutation,
+    transfer::TransferMutation,
     login::LoginMutation,
 );
 

@@ -1,6 +1,7 @@
-//! Subscriptions: `torrentProgress` and `torrentCompleted`, served from the
-//! one mirror of qBittorrent. A subscription ends, with an
-//! `UNAUTHENTICATED` error, when its token expires.
+//! Subscriptions: `torrentProgress`, `torrentCompleted` and
+//! `transferUpdates`, served from the one mirror of qBittorrent. A
+//! subscription ends, with an `UNAUTHENTICATED` error, when its token
+//! expires.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -10,6 +11,7 @@ use futures::{Stream, StreamExt};
 
 use super::guards::{AdminGuard, admin_claims};
 use super::torrents::{Torrent, Torrents, parse_hash};
+use super::transfer::Transfer;
 use crate::error::AppError;
 use crate::services::mirror::{ProgressEvent, TorrentMirror};
 use crate::torrent::InfoHash;
@@ -91,6 +93,21 @@ impl ProgressSubscription {
                 torrent: Torrent::new(torrent),
             })
         });
+        until_token_expires(ctx, events)
+    }
+
+    /// The transfer and server state of qBittorrent as synced now, then again
+    /// after every sync that changes it (about every `sync.interval` while
+    /// anything transfers; nothing is sent while nothing changes). Each
+    /// event is the whole state: it is a dozen numbers.
+    #[graphql(guard = "AdminGuard")]
+    async fn transfer_updates(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = Result<Transfer>> + use<>> {
+        let events = mirror(ctx)?
+            .server_state_updates()
+            .map(|state| Ok(Transfer::from(state)));
         until_token_expires(ctx, events)
     }
 }

@@ -538,4 +538,36 @@ mod tests {
         );
         assert_eq!(mirror.tags().unwrap(), ["only"]);
     }
+
+    #[test]
+    fn the_server_state_merges_partial_syncs_and_changes_only_when_it_does() {
+        let mirror = mirror();
+        let mut updates = mirror.server_state.subscribe();
+        sync(
+            &mirror,
+            maindata(json!({ "rid": 1, "full_update": true, "server_state": {
+                "dl_info_speed": 5, "free_space_on_disk": 100, "connection_status": "connected",
+                "use_alt_speed_limits": false,
+            } })),
+        );
+        sync(
+            &mirror,
+            maindata(json!({ "rid": 2, "server_state": { "dl_info_speed": 7 } })),
+        );
+        let state = mirror.server_state().unwrap();
+        assert_eq!(state.dl_info_speed, 7);
+        assert_eq!(state.free_space_on_disk, Some(100));
+        assert_eq!(state.use_alt_speed_limits, Some(false));
+        let version = updates.borrow_and_update().clone();
+        sync(&mirror, maindata(json!({ "rid": 3 })));
+        sync(
+            &mirror,
+            maindata(json!({ "rid": 4, "server_state": { "dl_info_speed": 7 } })),
+        );
+        assert!(
+            !updates.has_changed().unwrap(),
+            "nothing changed: no update"
+        );
+        assert_eq!(updates.borrow().clone(), version);
+    }
 }

@@ -26,10 +26,10 @@ use crate::torrent::InfoHash;
 pub const MAX_TORRENTS_PER_CHANGE: usize = 10_000;
 
 /// Highest ratio limit qBittorrent accepts.
-const MAX_RATIO_LIMIT: f64 = 9998.0;
+pub(super) const MAX_RATIO_LIMIT: f64 = 9998.0;
 
 /// Longest seeding time limit qBittorrent accepts: a year, in minutes.
-const MAX_SEEDING_MINUTES: i64 = 525_600;
+pub(super) const MAX_SEEDING_MINUTES: i64 = 525_600;
 
 /// What one named torrent came to: as qBittorrent shows it after the
 /// change, or why the change did not apply to it.

@@ -1,6 +1,7 @@
 //! Torrents in qBittorrent: list and add here, changes to many at once in
 //! [`actions`], files and trackers in [`contents`], categories and tags
-//! in [`labels`].
+//! in [`labels`], and qBittorrent's transfer state and preferences in
+//! [`transfer`].
 //!
 //! The hash of every torrent is known before qBittorrent is asked to add
 //! it, so callers get it back at once and "not found", "duplicate" and
@@ -17,9 +18,11 @@ use tokio::time::{Instant, sleep};
 mod actions;
 mod contents;
 mod labels;
+mod transfer;
 
 pub use actions::{MAX_TORRENTS_PER_CHANGE, Outcome, TorrentChange};
 pub use contents::{ChangedFiles, FileTreeEntry, PathKind, file_tree};
+pub use transfer::PreferenceChanges;
 
 use super::ServiceError;
 use super::indexer_keys::IndexerKeys;
