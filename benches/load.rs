@@ -46,7 +46,12 @@ use torrentql::clients::qbittorrent::{QbittorrentClient, Torrent, TorrentAction,
 use torrentql::torrent::{InfoHash, Magnet};
 
 const JWT_SECRET: &str = "bench-secret-bench-secret-bench-secret-0123";
-const LIST_QUERY: &str = "{ torrents { hash name size progress state downloadSpeed uploadSpeed eta category savePath } }";
+const LIST_QUERY: &str = "{ torrents(first: 10000) { nodes { hash name size progress state downloadSpeed uploadSpeed eta category savePath } } }";
+/// A page a UI asks for: 50 paused torrents with an `a` in their name,
+/// sorted by name, last first.
+const PAGE_QUERY: &str = "{ torrents(where: { state: PAUSED, search: \"a\" }, orderBy: { field: NAME, direction: DESC }, first: 50) { totalCount pageInfo { endCursor } nodes { hash name size progress state downloadSpeed uploadSpeed eta category savePath } } }";
+/// The nearest qBittorrent has: sorted and cut, but no name search.
+const PAGE_DIRECT: &str = "torrents/info?filter=paused&sort=name&reverse=true&limit=50";
 const FAN_OUT: [usize; 3] = [1, 100, 1000];
 const FAN_OUT_WINDOW: Duration = Duration::from_secs(20);
 /// A fan-out window grows past `FAN_OUT_WINDOW` until it holds a whole
@@ -224,6 +229,16 @@ async fn measure(qbittorrent: &Qbittorrent, hashes: &[InfoHash]) -> String {
     let (our_rps, our_p99) = by_hash(hashes, |hash| graphql.one(hash)).await;
     let (their_rps, their_p99) = by_hash(hashes, |hash| direct.one(hash)).await;
 
+    // 8. A page of 50, filtered and sorted.
+    let mut our_pages = Vec::new();
+    let mut their_pages = Vec::new();
+    for _ in 0..iterations {
+        tokio::time::sleep(SETTLE).await;
+        our_pages.push(graphql.page().await);
+        tokio::time::sleep(SETTLE).await;
+        their_pages.push(direct.page().await);
+    }
+
     // 4. Adding a torrent.
     let mut our_adds = Vec::new();
     let mut their_adds = Vec::new();
@@ -286,6 +301,13 @@ async fn measure(qbittorrent: &Qbittorrent, hashes: &[InfoHash]) -> String {
             String::new(),
         );
     }
+    row(
+        &mut out,
+        "page of 50, filtered and sorted: median",
+        ms(median(&our_pages)),
+        format!("{} (sorted and cut, no search)", ms(median(&their_pages))),
+        ratio(median(&their_pages), median(&our_pages)),
+    );
     row(
         &mut out,
         "by hash, c=64: requests/s",
@@ -584,7 +606,7 @@ impl Graphql {
         if encoding.is_none() {
             let answer: Value = serde_json::from_slice(&body).expect("JSON");
             assert!(
-                answer["data"]["torrents"].is_array(),
+                answer["data"]["torrents"]["nodes"].is_array(),
                 "{}",
                 String::from_utf8_lossy(&body[..body.len().min(300)])
             );
@@ -620,6 +642,18 @@ impl Graphql {
             String::from_utf8_lossy(&body).contains(&hash.to_string()),
             "{}",
             String::from_utf8_lossy(&body)
+        );
+        took
+    }
+
+    /// [`PAGE_QUERY`], until it answers.
+    async fn page(&self) -> Duration {
+        let (took, body) = self.post(PAGE_QUERY, json!({}), None).await;
+        let answer: Value = serde_json::from_slice(&body).expect("JSON");
+        assert!(
+            answer["data"]["torrents"]["nodes"].is_array(),
+            "{}",
+            String::from_utf8_lossy(&body[..body.len().min(300)])
         );
         took
     }
@@ -719,6 +753,19 @@ impl Direct {
     async fn log_out(self) {
         log_out(&self.http, &self.base).await;
         self.client.log_out().await.expect("logout");
+    }
+
+    async fn page(&self) -> Duration {
+        let started = Instant::now();
+        self.http
+            .get(format!("{}/api/v2/{PAGE_DIRECT}", self.base))
+            .send()
+            .await
+            .expect("info")
+            .bytes()
+            .await
+            .expect("body");
+        started.elapsed()
     }
 
     async fn list(&self) -> (Duration, usize) {

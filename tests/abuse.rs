@@ -160,7 +160,7 @@ async fn abusive_requests_are_refused_and_change_nothing() {
     let aliased_lists = format!(
         "{{ {} }}",
         (0..300)
-            .map(|index| format!("l{index}: torrents {{ hash }}"))
+            .map(|index| format!("l{index}: torrents {{ nodes {{ hash }} }}"))
             .collect::<String>()
     );
     let aliased_adds = format!(
@@ -209,7 +209,7 @@ async fn abusive_requests_are_refused_and_change_nothing() {
         Abuse {
             what: "every torrent's files (a qBittorrent call each)",
             content_type: json,
-            body: json!({ "query": "{ torrents { hash files { name } } }" })
+            body: json!({ "query": "{ torrents { nodes { hash files { name } } } }" })
                 .to_string()
                 .into_bytes(),
             status: 200,
@@ -382,13 +382,13 @@ async fn queries_clients_send_stay_within_the_complexity_limit() {
         addedAt completedAt ratio seeds peers magnetUri";
     let hashes: Vec<String> = (0..5).map(|_| random_hash().to_string()).collect();
     for query in [
-        format!("{{ torrents {{ {every_plain_field} }} }}"),
-        "{ downloading: torrents(filter: DOWNLOADING) { hash name progress } \
-         seeding: torrents(filter: SEEDING) { hash name ratio } \
-         paused: torrents(filter: PAUSED) { hash name } }"
+        format!("{{ torrents {{ nodes {{ {every_plain_field} }} }} }}"),
+        "{ downloading: torrents(where: { state: DOWNLOADING }) { nodes { hash name progress } } \
+         seeding: torrents(where: { state: SEEDING }) { nodes { hash name ratio } } \
+         paused: torrents(where: { state: PAUSED }) { nodes { hash name } } }"
             .to_owned(),
         format!(
-            "query($h: [String!]) {{ torrents(hashes: $h) {{ {every_plain_field} files {{ name size progress priority }} }} }}"
+            "query($h: [String!]) {{ torrents(hashes: $h) {{ nodes {{ {every_plain_field} files {{ name size progress priority }} }} }} }}"
         ),
     ] {
         let answer = app.graphql(&query, json!({ "h": hashes })).await;
@@ -538,7 +538,7 @@ async fn a_huge_invalid_value_is_quoted_short_in_its_error() {
             json!({ "h": huge }),
         ),
         (
-            "query($f: TorrentFilter) { torrents(filter: $f) { name } }",
+            "query($f: TorrentFilter) { torrents(where: { state: $f }) { nodes { name } } }",
             json!({ "f": huge }),
         ),
         (

@@ -171,7 +171,7 @@ async fn forged_tokens_are_unauthenticated_over_http() {
     let app = rs256_app().await;
     for (case, token) in forged_tokens() {
         for operation in [
-            "{ torrents { hash } }",
+            "{ torrents { nodes { hash } } }",
             "mutation { pauseTorrent(hash: \"0123456789abcdef0123456789abcdef01234567\") { hash } }",
         ] {
             let answer = app.graphql_as(Some(&token), operation, json!({})).await;
@@ -208,7 +208,7 @@ async fn forged_tokens_are_refused_over_websockets() {
 async fn a_valid_token_in_the_wrong_place_does_not_authenticate() {
     let app = rs256_app().await;
     let token = rs256(&claims(|_| {}));
-    let query = json!({ "query": "{ torrents { hash } }" });
+    let query = json!({ "query": "{ torrents { nodes { hash } } }" });
     let misplaced = [
         ("X-Access-Token", token.clone()),
         ("Authorization", format!("Token {token}")),

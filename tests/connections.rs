@@ -258,8 +258,14 @@ async fn a_subscriber_that_stops_reading_is_dropped() {
         "the torrents in the mirror",
         Duration::from_secs(20),
         || async {
-            let answer = app.graphql("{ torrents { hash } }", json!({})).await;
-            (answer["data"]["torrents"].as_array().map_or(0, Vec::len) >= 100).then_some(())
+            let answer = app
+                .graphql("{ torrents { nodes { hash } } }", json!({}))
+                .await;
+            (answer["data"]["torrents"]["nodes"]
+                .as_array()
+                .map_or(0, Vec::len)
+                >= 100)
+                .then_some(())
         },
     )
     .await;

@@ -12,7 +12,7 @@ use common::qbittorrent::{Options, Qbittorrent};
 use common::subscriber::{Protocol, Subscriber};
 use common::torrents::{MadeTorrent, make_torrent};
 use serde_json::json;
-use torrentql::clients::qbittorrent::{AddSource, AddTorrent};
+use torrentql::clients::qbittorrent::{AddSource, AddTorrent, TorrentAction};
 use torrentql::torrent::{TorrentFile, TorrentLimits};
 use wiremock::ResponseTemplate;
 use wiremock::matchers::body_json;
@@ -23,8 +23,14 @@ const DOWNLOAD_LIMIT_KIB: u32 = 4096;
 
 /// Makes `name` (of `bytes`) on `seeder` and waits until it seeds.
 async fn seed(seeder: &Qbittorrent, name: &str, bytes: usize) -> MadeTorrent {
+    seed_files(seeder, name, &[(name, bytes)]).await
+}
+
+/// Makes the torrent `name` of `files` (path, size) on `seeder` and waits
+/// until it seeds.
+async fn seed_files(seeder: &Qbittorrent, name: &str, files: &[(&str, usize)]) -> MadeTorrent {
     let seed_dir = seeder.save_path.join("seed");
-    let made = make_torrent(&seed_dir, name, &[(name, bytes)]);
+    let made = make_torrent(&seed_dir, name, files);
     let client = seeder.client();
     client
         .add(&AddTorrent {
@@ -36,6 +42,7 @@ async fn seed(seeder: &Qbittorrent, name: &str, bytes: usize) -> MadeTorrent {
             category: None,
             paused: false,
             rename: None,
+            stop_when_metadata_arrives: false,
         })
         .await
         .expect("A takes the torrent");
@@ -50,15 +57,20 @@ async fn seed(seeder: &Qbittorrent, name: &str, bytes: usize) -> MadeTorrent {
     made
 }
 
+/// Where `seeder` takes BitTorrent connections.
+fn seeder_address(seeder: &Qbittorrent) -> std::net::SocketAddr {
+    format!("127.0.0.1:{}", seeder.bittorrent_port)
+        .parse()
+        .expect("a socket address")
+}
+
 /// Tells B where A is (once: a second call can delay the metadata on 5.1).
 async fn introduce(leecher: &Qbittorrent, seeder: &Qbittorrent, torrent: &MadeTorrent) {
     leecher
         .client()
-        .add_peers(
+        .act(
             &[torrent.hash],
-            &[format!("127.0.0.1:{}", seeder.bittorrent_port)
-                .parse()
-                .expect("a socket address")],
+            &TorrentAction::AddPeers(vec![seeder_address(seeder)]),
         )
         .await
         .expect("B takes the peer");
@@ -109,14 +121,12 @@ async fn a_watched_download_reports_rising_progress_and_one_completion() {
     // second call can delay the metadata on 5.1).
     leecher
         .client()
-        .add_peers(
+        .act(
             &[made.hash],
-            &[format!("127.0.0.1:{}", seeder.bittorrent_port)
-                .parse()
-                .unwrap()],
+            &TorrentAction::AddPeers(vec![seeder_address(&seeder)]),
         )
         .await
-        .unwrap();
+        .expect("B takes the peer");
 
     let mut progress_seen = Vec::new();
     let final_state = loop {
@@ -305,5 +315,153 @@ async fn completed_downloads_are_reported_to_jellyfin_once() {
     assert!(
         paths.iter().all(|path| path.starts_with("/media/movies/")),
         "Jellyfin's paths: {paths:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_magnet_gets_its_files_chosen_when_its_metadata_arrives_and_its_peers_listed_then_banned()
+{
+    let seeder = Qbittorrent::start(Options::default()).await;
+    let leecher = Qbittorrent::start(Options {
+        download_limit_kib: Some(DOWNLOAD_LIMIT_KIB),
+        ..Options::default()
+    })
+    .await;
+    let mib = 1024 * 1024;
+    let made = seed_files(
+        &seeder,
+        "pair",
+        &[("keep.bin", 4 * mib), ("skip.bin", 4 * mib)],
+    )
+    .await;
+    let app = TestApp::start(&leecher).await;
+    let hash = made.hash.to_string();
+    // A magnet: its files are known only once the metadata comes from A.
+    let added = app
+        .graphql(
+            "mutation($m: String!) { addTorrent(input: { magnet: $m, files: { globs: [\"*/KEEP.bin\"] } }) { hash torrent { fileSelectionPending } } }",
+            json!({ "m": format!("magnet:?xt=urn:btih:{hash}&dn=pair") }),
+        )
+        .await;
+    assert_eq!(
+        data(&added)["addTorrent"]["torrent"]["fileSelectionPending"],
+        true
+    );
+    let peer = format!("127.0.0.1:{}", seeder.bittorrent_port);
+    let answer = app
+        .graphql(
+            "mutation($h: [String!]!, $p: [String!]!) { addPeers(hashes: $h, peers: $p) { hash } }",
+            json!({ "h": [hash], "p": [peer] }),
+        )
+        .await;
+    assert_eq!(data(&answer)["addPeers"][0]["hash"], hash.as_str());
+    common::eventually("the files chosen", Duration::from_secs(30), || async {
+        let answer = app
+            .graphql(
+                "query($h: String!) { torrent(hash: $h) { fileSelectionPending } }",
+                json!({ "h": hash }),
+            )
+            .await;
+        (data(&answer)["torrent"]["fileSelectionPending"] == false).then_some(())
+    })
+    .await;
+    let names: Vec<(String, i64)> = leecher
+        .client()
+        .files(made.hash)
+        .await
+        .expect("B lists the files")
+        .into_iter()
+        .map(|file| (file.name, file.index))
+        .collect();
+    let index_of = |name: &str| {
+        names
+            .iter()
+            .find(|(file, _)| file == name)
+            .map(|(_, index)| *index)
+            .unwrap_or_else(|| panic!("{name} in {names:?}"))
+    };
+    let (keep, skip) = (index_of("pair/keep.bin"), index_of("pair/skip.bin"));
+
+    let peers = "query($h: String!) { torrent(hash: $h) { connectedPeers { address client progress connection } } }";
+    let listed = common::eventually(
+        "the seeder among the peers",
+        Duration::from_secs(30),
+        || async {
+            let answer = app.graphql(peers, json!({ "h": hash })).await;
+            let peers = data(&answer)["torrent"]["connectedPeers"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            peers
+                .into_iter()
+                .find(|listed| listed["address"] == peer.as_str())
+        },
+    )
+    .await;
+    assert_eq!(listed["progress"], 1.0, "the seeder has it all: {listed}");
+    assert!(
+        !listed["client"].as_str().unwrap_or_default().is_empty(),
+        "{listed}"
+    );
+
+    let client = leecher.client();
+    common::eventually(
+        "the kept file downloaded",
+        Duration::from_secs(60),
+        || async {
+            let torrent = client.torrent(made.hash).await.expect("B lists it")?;
+            (torrent.progress >= 1.0).then_some(())
+        },
+    )
+    .await;
+    let shown = client.files(made.hash).await.expect("B lists the files");
+    let progress = |index: i64| {
+        shown
+            .iter()
+            .find(|file| file.index == index)
+            .map(|file| (file.progress, file.priority))
+    };
+    assert_eq!(progress(keep), Some((1.0, 1)));
+    assert_eq!(
+        progress(skip),
+        Some((0.0, 0)),
+        "qBittorrent shows the skipped file untouched"
+    );
+    let skipped = leecher.save_path.join("pair/skip.bin");
+    assert!(
+        std::fs::metadata(&skipped).map_or(true, |file| file.len() < (4 * mib) as u64),
+        "{} was downloaded",
+        skipped.display()
+    );
+
+    let answer = app
+        .graphql(
+            "mutation($p: [String!]!) { banPeers(peers: $p) }",
+            json!({ "p": [peer] }),
+        )
+        .await;
+    assert_eq!(data(&answer)["banPeers"], json!([peer]));
+    common::eventually("the banned peer gone", Duration::from_secs(15), || async {
+        let answer = app.graphql(peers, json!({ "h": hash })).await;
+        let peers = data(&answer)["torrent"]["connectedPeers"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        (!peers
+            .iter()
+            .any(|listed| listed["address"] == peer.as_str()))
+        .then_some(())
+    })
+    .await;
+    let bad = app
+        .graphql(
+            "mutation { banPeers(peers: [\"not-an-address\"]) }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        common::app::error_code(&bad),
+        Some("BAD_USER_INPUT"),
+        "{bad}"
     );
 }

@@ -169,7 +169,10 @@ async fn refused_connections_are_unavailable_and_the_mirror_refills_when_they_ar
         "a refused connection took {took:?}"
     );
     // A non-null list field cannot fail alone: the error nulls `data`.
-    let list = rig.app.graphql("{ torrents { hash } }", json!({})).await;
+    let list = rig
+        .app
+        .graphql("{ torrents { nodes { hash } } }", json!({}))
+        .await;
     assert_eq!(error_code(&list), Some("UPSTREAM_UNAVAILABLE"), "{list}");
 
     rig.faults.set(Fault::None).await;
@@ -179,11 +182,11 @@ async fn refused_connections_are_unavailable_and_the_mirror_refills_when_they_ar
     let list = rig
         .app
         .graphql(
-            "query($h: [String!]) { torrents(hashes: $h) { hash } }",
+            "query($h: [String!]) { torrents(hashes: $h) { nodes { hash } } }",
             json!({ "h": [hash] }),
         )
         .await;
-    assert_eq!(data(&list)["torrents"], json!([{ "hash": hash }]));
+    assert_eq!(data(&list)["torrents"]["nodes"], json!([{ "hash": hash }]));
 }
 
 #[tokio::test]
@@ -264,7 +267,10 @@ async fn qbittorrent_killed_during_an_add_leaves_the_torrent_whole_or_absent() {
     let rig = Rig::start(&qbittorrent, "").await;
     let (faults, app) = (&rig.faults, &rig.app);
     // Logged in and synced before the fault.
-    data(&app.graphql("{ torrents { hash } }", json!({})).await);
+    data(
+        &app.graphql("{ torrents { nodes { hash } } }", json!({}))
+            .await,
+    );
 
     let (hash, magnet) = random_magnet("faults-killed");
     let input = json!({ "input": {
@@ -695,7 +701,7 @@ async fn a_slow_jellyfin_costs_one_timeout_and_the_cached_list_is_served_stale()
     let started = Instant::now();
     let answer = app
         .graphql(
-            "query($h: [String!]) { libraries { name staleness } torrents(hashes: $h) { hash library { name } } }",
+            "query($h: [String!]) { libraries { name staleness } torrents(hashes: $h) { nodes { hash library { name } } } }",
             json!({ "h": hashes }),
         )
         .await;
@@ -706,7 +712,10 @@ async fn a_slow_jellyfin_costs_one_timeout_and_the_cached_list_is_served_stale()
         let note = library["staleness"].as_str().unwrap_or_default();
         assert!(note.contains("unreachable"), "not marked stale: {answer}");
     }
-    assert_eq!(data(&answer)["torrents"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        data(&answer)["torrents"]["nodes"].as_array().unwrap().len(),
+        3
+    );
     assert!(
         took < Duration::from_millis(2500),
         "each torrent waited for Jellyfin: {took:?}"

@@ -203,37 +203,40 @@ async fn torrents_filters_by_hashes_category_and_state() {
     );
 
     let by_hashes = app
-        .graphql("query($h: [String!]) { torrents(hashes: $h) { hash size progress eta addedAt completedAt } }", json!({ "h": [first, second] }))
+        .graphql("query($h: [String!]) { torrents(hashes: $h) { nodes { hash size progress eta addedAt completedAt } } }", json!({ "h": [first, second] }))
         .await;
-    let listed = data(&by_hashes)["torrents"].as_array().unwrap();
+    let listed = data(&by_hashes)["torrents"]["nodes"].as_array().unwrap();
     assert_eq!(listed.len(), 2);
     assert_eq!(listed[0]["completedAt"], Value::Null);
 
     let by_category = app
         .graphql(
-            "query($c: String) { torrents(category: $c) { hash category } }",
+            "query($c: String) { torrents(where: { category: $c }) { nodes { hash category } } }",
             json!({ "c": category }),
         )
         .await;
     assert_eq!(
-        data(&by_category)["torrents"],
+        data(&by_category)["torrents"]["nodes"],
         json!([{ "hash": first, "category": category }])
     );
 
     let paused = app
         .graphql(
-            "query($h: [String!]) { torrents(filter: PAUSED, hashes: $h) { hash } }",
+            "query($h: [String!]) { torrents(where: { state: PAUSED }, hashes: $h) { nodes { hash } } }",
             json!({ "h": [first] }),
         )
         .await;
-    assert_eq!(data(&paused)["torrents"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        data(&paused)["torrents"]["nodes"].as_array().unwrap().len(),
+        1
+    );
     let resumed = app
         .graphql(
-            "query($h: [String!]) { torrents(filter: RESUMED, hashes: $h) { hash } }",
+            "query($h: [String!]) { torrents(where: { state: RESUMED }, hashes: $h) { nodes { hash } } }",
             json!({ "h": [first] }),
         )
         .await;
-    assert_eq!(data(&resumed)["torrents"], json!([]));
+    assert_eq!(data(&resumed)["torrents"]["nodes"], json!([]));
 
     let categories = app
         .graphql("{ categories { name savePath } }", json!({}))
@@ -412,7 +415,9 @@ async fn qbittorrent_down_is_upstream_unavailable_and_recovers() {
     // Reads come from the mirror until a sync fails (within an interval),
     // then from qBittorrent, which is gone.
     let answer = common::eventually("reads to fail", Duration::from_secs(5), || async {
-        let answer = app.graphql("{ torrents { hash } }", json!({})).await;
+        let answer = app
+            .graphql("{ torrents { nodes { hash } } }", json!({}))
+            .await;
         error_code(&answer).is_some().then_some(answer)
     })
     .await;
@@ -463,8 +468,10 @@ async fn qbittorrent_down_is_upstream_unavailable_and_recovers() {
     assert!(!detail.contains("://"), "{detail}");
 
     qbittorrent.restart().await;
-    let answer = app.graphql("{ torrents { hash } }", json!({})).await;
-    assert_eq!(data(&answer)["torrents"], json!([]));
+    let answer = app
+        .graphql("{ torrents { nodes { hash } } }", json!({}))
+        .await;
+    assert_eq!(data(&answer)["torrents"]["nodes"], json!([]));
 }
 
 #[tokio::test]
@@ -473,7 +480,9 @@ async fn garbage_from_qbittorrent_is_internal_without_details() {
     let proxy = RecordingProxy::start(&qbittorrent.url).await;
     proxy.replace("/api/v2/torrents/info", 200, "<html>surprise</html>");
     let app = TestApp::start_with(&proxy.url, qbittorrent, "").await;
-    let answer = app.graphql("{ torrents { hash } }", json!({})).await;
+    let answer = app
+        .graphql("{ torrents { nodes { hash } } }", json!({}))
+        .await;
     assert_eq!(error_code(&answer), Some("INTERNAL"), "{answer}");
     assert!(!answer.to_string().contains("surprise"));
     let viewer = app.graphql("{ viewer { subject } }", json!({})).await;
@@ -494,17 +503,20 @@ async fn files_are_loaded_once_per_torrent_and_only_when_asked() {
     proxy.clear();
     let answer = app
         .graphql(
-            "query($h: [String!]) { torrents(hashes: $h) { hash name } }",
+            "query($h: [String!]) { torrents(hashes: $h) { nodes { hash name } } }",
             json!({ "h": hashes }),
         )
         .await;
-    assert_eq!(data(&answer)["torrents"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        data(&answer)["torrents"]["nodes"].as_array().unwrap().len(),
+        3
+    );
     assert_eq!(proxy.count("/api/v2/torrents/files"), 0);
 
     proxy.clear();
     let answer = app
         .graphql(
-            "query($h: [String!]) { torrents(hashes: $h) { files { name } again: files { size } } }",
+            "query($h: [String!]) { torrents(hashes: $h) { nodes { files { name } again: files { size } } } }",
             json!({ "h": hashes }),
         )
         .await;
@@ -549,7 +561,7 @@ async fn auth_matrix_for_a_query_and_a_mutation() {
         (Some(token_with_roles(&["viewer"])), Some("FORBIDDEN")),
         (Some(admin_token()), None),
     ];
-    let query = "{ torrents { hash } }".to_owned();
+    let query = "{ torrents { nodes { hash } } }".to_owned();
     let mutation = format!("mutation {{ pauseTorrent(hash: \"{hash}\") {{ hash }} }}");
     for (token, expected) in &cases {
         for operation in [&query, &mutation] {

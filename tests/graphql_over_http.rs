@@ -278,12 +278,12 @@ async fn every_cached_type_has_an_id_that_fetches_it_again() {
     // The same id from a list, a fragment and the fast path alike.
     let answer = app
         .graphql(
-            "query($h: [String!]) { plain: torrents(hashes: $h) { id } framed: torrents(hashes: $h) { ... on Node { id } } }",
+            "query($h: [String!]) { plain: torrents(hashes: $h) { nodes { id } } framed: torrents(hashes: $h) { nodes { ... on Node { id } } } }",
             json!({ "h": [hash] }),
         )
         .await;
-    assert_eq!(data(&answer)["plain"][0]["id"], torrent_id);
-    assert_eq!(data(&answer)["framed"][0]["id"], torrent_id);
+    assert_eq!(data(&answer)["plain"]["nodes"][0]["id"], torrent_id);
+    assert_eq!(data(&answer)["framed"]["nodes"][0]["id"], torrent_id);
 
     // Gone: null; not an id at all: BAD_USER_INPUT.
     app.graphql(

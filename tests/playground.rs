@@ -34,8 +34,9 @@ async fn a_person_pastes_the_token_once_and_sees_data() {
     );
 
     let screenshot = std::env::temp_dir().join("torrentql-playground.png");
-    let query =
-        format!("{{ viewer {{ subject }} torrents(hashes: [\"{hash}\"]) {{ hash name }} }}");
+    let query = format!(
+        "{{ viewer {{ subject }} torrents(hashes: [\"{hash}\"]) {{ nodes {{ hash name }} }} }}"
+    );
     let seen = run_script(
         "playground.mjs",
         &[

@@ -220,7 +220,10 @@ async fn add_peers_is_accepted_for_a_listed_torrent() {
     let client = Qbittorrent::shared().client();
     let hash = add_listed(&client, "peers").await;
     client
-        .add_peers(&[hash], &["127.0.0.1:9".parse().unwrap()])
+        .act(
+            &[hash],
+            &TorrentAction::AddPeers(vec!["127.0.0.1:9".parse().expect("an address")]),
+        )
         .await
         .unwrap();
     client

@@ -119,7 +119,7 @@ async fn no_secret_reaches_the_logs_or_the_answers() {
     let mut tokens = vec![admin_token()];
 
     let operations = [
-        "{ viewer { subject } torrents { hash name } qbittorrent { connected version } }",
+        "{ viewer { subject } torrents { nodes { hash name } } qbittorrent { connected version } }",
         "{ libraries { name } }",
         "{ search(query: \"ubuntu\") { results { name downloadUrl } failures { message } } }",
         "mutation { addTorrent(input: { magnet: \"magnet:?xt=urn:btih:nothex\" }) { hash } }",
@@ -177,7 +177,7 @@ async fn no_secret_reaches_the_logs_or_the_answers() {
     let forged = format!("{}x", admin_token());
     for token in [&expired, &forged] {
         answers.push(
-            app.graphql_as(Some(token), "{ torrents { hash } }", json!({}))
+            app.graphql_as(Some(token), "{ torrents { nodes { hash } } }", json!({}))
                 .await,
         );
     }
@@ -200,7 +200,10 @@ async fn no_secret_reaches_the_logs_or_the_answers() {
     .await;
     answers.push(
         refused
-            .graphql("{ torrents { hash } qbittorrent { error } }", json!({}))
+            .graphql(
+                "{ torrents { nodes { hash } } qbittorrent { error } }",
+                json!({}),
+            )
             .await,
     );
 

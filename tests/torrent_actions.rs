@@ -630,11 +630,11 @@ async fn the_queue_moves_when_queueing_is_on_and_says_so_when_off() {
     common::eventually("queue places", Duration::from_secs(5), || async {
         let answer = app
             .graphql(
-                "query($h: [String!]) { torrents(hashes: $h) { queuePosition } }",
+                "query($h: [String!]) { torrents(hashes: $h) { nodes { queuePosition } } }",
                 json!({ "h": hashes }),
             )
             .await;
-        data(&answer)["torrents"]
+        data(&answer)["torrents"]["nodes"]
             .as_array()
             .expect("torrents")
             .iter()
@@ -1096,4 +1096,140 @@ fn new_folder_in(qbittorrent: &Qbittorrent) -> PathBuf {
     let dir = qbittorrent.save_path.join(random_hash().to_string());
     std::fs::create_dir_all(&dir).expect("a folder");
     dir
+}
+
+#[tokio::test]
+async fn web_seeds_and_piece_states_are_as_qbittorrent_lists_them() {
+    let app = app().await;
+    let web_seed = "http://127.0.0.1:9/seeds/";
+    let made = common::torrents::make_torrent_with_web_seeds(
+        &new_folder(),
+        "webseeded",
+        &[("a.bin", 40_000), ("b.bin", 9000)],
+        &[web_seed],
+    );
+    let response = app
+        .upload(
+            r#"mutation($file: Upload!, $dir: String) { addTorrent(input: { file: $file, savePath: $dir, paused: true }) { hash } }"#,
+            json!({ "file": null, "dir": new_folder().to_string_lossy() }),
+            "file",
+            made.bytes,
+        )
+        .await;
+    let answer: Value = response.json().await.expect("JSON");
+    let hash = data(&answer)["addTorrent"]["hash"]
+        .as_str()
+        .expect("a hash")
+        .to_owned();
+    let query = "query($h: String!) { torrent(hash: $h) { webSeeds pieceStates } }";
+    let answer = app.graphql(query, json!({ "h": hash })).await;
+    assert_eq!(data(&answer)["torrent"]["webSeeds"], json!([web_seed]));
+    // qBittorrent knows the pieces once it has checked the (missing)
+    // data; a torrent without a web seed, so none is being fetched.
+    let missing = add_incomplete(app, "pieces").await;
+    let answer = app
+        .graphql(
+            "mutation($h: [String!]!) { setForceStart(hashes: $h, enabled: true) { hash } }",
+            json!({ "h": [missing] }),
+        )
+        .await;
+    data(&answer);
+    // 45,000 bytes in pieces of 16 KiB: three, none there.
+    common::eventually("three missing pieces", Duration::from_secs(10), || async {
+        let answer = app.graphql(query, json!({ "h": missing })).await;
+        (data(&answer)["torrent"]["pieceStates"] == "000").then_some(())
+    })
+    .await;
+
+    let (complete, _) = add_complete(app, "all pieces").await;
+    // 45,000 bytes: three pieces, all downloaded.
+    common::eventually("three pieces there", Duration::from_secs(10), || async {
+        let answer = app.graphql(query, json!({ "h": complete })).await;
+        let torrent = &data(&answer)["torrent"];
+        (torrent["pieceStates"] == "222" && torrent["webSeeds"] == json!([])).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_torrent_file_is_added_with_only_the_chosen_files() {
+    let app = app().await;
+    let add = r#"mutation($file: Upload!, $dir: String, $files: FileSelectionInput, $paused: Boolean) {
+        addTorrent(input: { file: $file, savePath: $dir, files: $files, paused: $paused }) {
+            hash torrent { state fileSelectionPending files { index name priority } } } }"#;
+    let made = make_torrent(
+        &new_folder(),
+        "chosen",
+        &[("a.mkv", 40_000), ("b.nfo", 5000)],
+    );
+    let response = app
+        .upload(
+            add,
+            json!({ "file": null, "dir": new_folder().to_string_lossy(), "files": { "globs": ["*.MKV"] }, "paused": false }),
+            "file",
+            made.bytes,
+        )
+        .await;
+    let answer: Value = response.json().await.expect("JSON");
+    let torrent = &data(&answer)["addTorrent"]["torrent"];
+    assert_eq!(
+        torrent["fileSelectionPending"], false,
+        "a .torrent's files are chosen at once"
+    );
+    assert!(
+        !torrent["state"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("PAUSED"),
+        "started once its files were chosen: {torrent}"
+    );
+    let hash = data(&answer)["addTorrent"]["hash"]
+        .as_str()
+        .expect("hash")
+        .to_owned();
+    let shown = files_in_qbittorrent(&hash).await;
+    assert!(
+        shown.contains(&("chosen/a.mkv".to_owned(), 1))
+            && shown.contains(&("chosen/b.nfo".to_owned(), 0)),
+        "{shown:?}"
+    );
+
+    for (files, why) in [
+        (json!({ "globs": ["*.iso"] }), "none of the 2 files"),
+        (json!({ "indexes": [7] }), "index 7"),
+        (json!({ "globs": ["[oops"] }), "not valid"),
+        (json!({}), "at least one file"),
+    ] {
+        let made = make_torrent(
+            &new_folder(),
+            "refused",
+            &[("a.mkv", 1000), ("b.nfo", 1000)],
+        );
+        let hash = made.hash.to_string();
+        let response = app
+            .upload(
+                add,
+                json!({ "file": null, "files": files, "paused": true }),
+                "file",
+                made.bytes,
+            )
+            .await;
+        let answer: Value = response.json().await.expect("JSON");
+        assert_eq!(
+            error_at(&answer, 0).0,
+            "BAD_USER_INPUT",
+            "{files}: {answer}"
+        );
+        assert!(
+            answer["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains(why),
+            "{answer}"
+        );
+        common::eventually("nothing left behind", Duration::from_secs(5), || async {
+            in_qbittorrent(&[&hash]).await.is_empty().then_some(())
+        })
+        .await;
+    }
 }

@@ -43,6 +43,7 @@ fn add(source: TorrentSource) -> AddRequest {
         library: None,
         category: None,
         paused: true,
+        files: None,
     }
 }
 

@@ -10,10 +10,11 @@ use async_graphql::{Context, Object, Result, SimpleObject, Subscription};
 use futures::{Stream, StreamExt};
 
 use super::guards::{AdminGuard, admin_claims};
-use super::torrents::{Torrent, Torrents, parse_hash};
+use super::torrents::{Torrent, TorrentWhereInput, Torrents, parse_hash};
 use super::transfer::Transfer;
 use crate::error::AppError;
-use crate::services::mirror::{ProgressEvent, TorrentMirror};
+use crate::services::TorrentService;
+use crate::services::mirror::{Matching, ProgressEvent, TorrentMirror};
 use crate::torrent::InfoHash;
 
 /// Progress of the subscribed torrents.
@@ -61,19 +62,38 @@ pub struct ProgressSubscription;
 
 #[Subscription]
 impl ProgressSubscription {
-    /// Live progress of the torrents in `hashes` (every torrent when
-    /// omitted): a snapshot first, then only changes. No event is sent when
-    /// nothing changed.
+    /// Live progress of the torrents in `hashes` that `where` selects
+    /// (every torrent when both are omitted): a snapshot first, then only
+    /// changes. A torrent that stops matching `where` (paused, say, under
+    /// `where: { state: DOWNLOADING }`) comes in `removed`, and in
+    /// `torrents` again once it matches again, so a UI can follow exactly
+    /// the list it shows. No event is sent when nothing changed.
     #[graphql(guard = "AdminGuard")]
     async fn torrent_progress(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The torrents to follow, by `hash`; every torrent when omitted.")]
         hashes: Option<Vec<String>>,
+        #[graphql(
+            name = "where",
+            desc = "Which torrents, as `torrents(where:)` takes it; all when omitted."
+        )]
+        matching: Option<TorrentWhereInput>,
     ) -> Result<impl Stream<Item = Result<TorrentProgressEvent>> + use<>> {
         let hashes = parse_hashes(hashes)?;
+        let matching = match matching {
+            Some(matching) => {
+                let matcher = ctx
+                    .data::<Arc<TorrentService>>()?
+                    .matcher(&matching.into())
+                    .await
+                    .map_err(AppError::from)?;
+                Matching::only(move |torrent| matcher.matches(torrent))
+            }
+            None => Matching::everything(),
+        };
         let events = mirror(ctx)?
-            .progress(hashes)
+            .progress(hashes, matching)
             .map(|event| Ok(TorrentProgressEvent(event)));
         until_token_expires(ctx, events)
     }

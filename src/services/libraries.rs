@@ -312,6 +312,15 @@ impl LibraryService {
             .collect()
     }
 
+    /// The folders of `library`, as qBittorrent sees them.
+    pub fn folders_of(&self, library: &Library) -> Vec<PathBuf> {
+        library
+            .paths
+            .iter()
+            .map(|path| self.mappings.to_qbittorrent(path))
+            .collect()
+    }
+
     /// The library whose folder (as qBittorrent sees it) holds `save_path`.
     pub fn library_of<'a>(&self, libraries: &'a [Library], save_path: &str) -> Option<&'a Library> {
         let save_path = crate::save_path::normalize(save_path).ok()?;

@@ -33,7 +33,7 @@ const recordingFetch = (input, init = {}) => {
 };
 const wire = () => sent.splice(0);
 
-const LIST = `query List($hashes: [String!]) { torrents(hashes: $hashes) { id hash name state } }`;
+const LIST = `query List($hashes: [String!]) { torrents(hashes: $hashes) { nodes { id hash name state } } }`;
 const ADD = `mutation Add($magnet: String!) {
   addTorrent(input: { magnet: $magnet, paused: true }) { hash torrent { id hash name state } }
 }`;
@@ -51,9 +51,9 @@ async function addListResumePause(run, magnet) {
   const again = await run(LIST, { hashes: [hash] });
   return {
     hash,
-    listed: listed.torrents,
+    listed: listed.torrents.nodes,
     paused: paused.pauseTorrent,
-    listedAfterPause: again.torrents,
+    listedAfterPause: again.torrents.nodes,
     wire: wire(),
   };
 }
@@ -100,9 +100,9 @@ async function withUrqlGraphcache(hash) {
     .query(urqlGql(LIST), { hashes: [hash] }, { requestPolicy: 'cache-only' })
     .toPromise());
   return {
-    listed: listed.torrents,
-    cachedAfterResume: cachedAfterResume.torrents,
-    cachedAfterPause: cachedAfterPause.torrents,
+    listed: listed.torrents.nodes,
+    cachedAfterResume: cachedAfterResume.torrents.nodes,
+    cachedAfterPause: cachedAfterPause.torrents.nodes,
     wire: beforePause,
     wireForPause: wire(),
   };
@@ -130,11 +130,11 @@ async function withApollo() {
   });
   return {
     hash,
-    listed: listed.data.torrents,
+    listed: listed.data.torrents.nodes,
     paused: paused.data.pauseTorrent,
-    cachedAfterResume: cachedAfterResume.torrents,
-    cachedAfterPause: cached.torrents,
-    queriedFromCacheAfterPause: fromCache.data.torrents,
+    cachedAfterResume: cachedAfterResume.torrents.nodes,
+    cachedAfterPause: cached.torrents.nodes,
+    queriedFromCacheAfterPause: fromCache.data.torrents.nodes,
     wire: beforePause,
     wireForPause: wire(),
   };
@@ -154,8 +154,8 @@ async function withApolloPersistedQueries(hash) {
   const registering = wire();
   const second = await client().query({ query: gql(LIST), variables: { hashes: [hash] } });
   return {
-    first: first.data.torrents,
-    second: second.data.torrents,
+    first: first.data.torrents.nodes,
+    second: second.data.torrents.nodes,
     registering,
     registered: wire(),
   };

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use lava_torrent::bencode::BencodeElem;
 use lava_torrent::torrent::v1::TorrentBuilder;
 use rand::RngCore;
 use torrentql::clients::qbittorrent::{AddSource, AddTorrent};
@@ -29,6 +30,7 @@ pub fn paused_magnets(magnets: Vec<Magnet>) -> AddTorrent {
         category: None,
         paused: true,
         rename: None,
+        stop_when_metadata_arrives: false,
     }
 }
 
@@ -44,6 +46,16 @@ pub struct MadeTorrent {
 /// `parent/name` and builds a public `.torrent` for them. One file without
 /// a directory part makes a single-file torrent.
 pub fn make_torrent(parent: &Path, name: &str, files: &[(&str, usize)]) -> MadeTorrent {
+    make_torrent_with_web_seeds(parent, name, files, &[])
+}
+
+/// [`make_torrent`], the `.torrent` naming `web_seeds` (its `url-list`).
+pub fn make_torrent_with_web_seeds(
+    parent: &Path,
+    name: &str,
+    files: &[(&str, usize)],
+    web_seeds: &[&str],
+) -> MadeTorrent {
     let single = files.len() == 1 && !files[0].0.contains('/');
     let content = parent.join(name);
     for (path, size) in files {
@@ -57,9 +69,15 @@ pub fn make_torrent(parent: &Path, name: &str, files: &[(&str, usize)]) -> MadeT
         rand::rng().fill_bytes(&mut data);
         std::fs::write(&path, data).expect("write content");
     }
-    let torrent = TorrentBuilder::new(&content, 16 * 1024)
-        .build()
-        .expect("build torrent");
+    let mut builder = TorrentBuilder::new(&content, 16 * 1024);
+    if !web_seeds.is_empty() {
+        let urls = web_seeds
+            .iter()
+            .map(|url| BencodeElem::String((*url).to_owned()))
+            .collect();
+        builder = builder.add_extra_field("url-list".to_owned(), BencodeElem::List(urls));
+    }
+    let torrent = builder.build().expect("build torrent");
     let hash = torrent.info_hash().parse().expect("info hash");
     let bytes = torrent.encode().expect("encode torrent");
     MadeTorrent {

@@ -1,6 +1,8 @@
 //! What qBittorrent does to many torrents in one call: each action, and
 //! the endpoint and form it is sent as on a given WebAPI version.
 
+use std::net::SocketAddr;
+
 use super::models::ApiVersion;
 
 /// A change qBittorrent applies to every torrent of one call.
@@ -57,6 +59,9 @@ pub enum TorrentAction {
         /// without that limit (before 4.6), which refuses the field.
         inactive_seeding_minutes: Option<ShareLimit<i64>>,
     },
+    /// Connect to these peers (a hash qBittorrent does not list yet is
+    /// ignored).
+    AddPeers(Vec<SocketAddr>),
 }
 
 /// Where in the queue [`TorrentAction::Queue`] moves torrents.
@@ -151,6 +156,7 @@ impl TorrentAction {
             Self::SetDownloadLimit(_) => "torrents/setDownloadLimit",
             Self::SetUploadLimit(_) => "torrents/setUploadLimit",
             Self::SetShareLimits { .. } => "torrents/setShareLimits",
+            Self::AddPeers(_) => "torrents/addPeers",
         }
     }
 
@@ -190,6 +196,10 @@ impl TorrentAction {
                     fields.push(("inactiveSeedingTimeLimit", inactive.encode()));
                 }
                 fields
+            }
+            Self::AddPeers(peers) => {
+                let peers: Vec<String> = peers.iter().map(SocketAddr::to_string).collect();
+                vec![("peers", peers.join("|"))]
             }
         }
     }

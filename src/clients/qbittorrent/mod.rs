@@ -25,8 +25,8 @@ use crate::torrent::{InfoHash, Magnet, TorrentFile};
 
 pub use actions::{QueueMove, ShareLimit, TorrentAction};
 pub use models::{
-    ApiVersion, Category, CategoryChanges, FilePriority, MainData, Preferences, ServerState,
-    Torrent, TorrentContent, TorrentFilter, TorrentState, Tracker,
+    ApiVersion, Category, CategoryChanges, FilePriority, MainData, Peer, PeerData, Preferences,
+    ServerState, Torrent, TorrentContent, TorrentFilter, TorrentState, Tracker,
 };
 
 /// How long to wait for qBittorrent to accept a TCP connection.
@@ -117,6 +117,10 @@ pub struct AddTorrent {
     pub paused: bool,
     /// The name qBittorrent shows instead of the torrent's own.
     pub rename: Option<String>,
+    /// Stop once the metadata has arrived (a magnet, not paused, whose
+    /// files are to be chosen before it downloads): qBittorrent's
+    /// `stopCondition=MetadataReceived`, from 4.5.
+    pub stop_when_metadata_arrives: bool,
 }
 
 /// What the torrent is added from. Only magnets torrentql built or
@@ -619,19 +623,55 @@ impl QbittorrentClient {
         json(response).await
     }
 
-    /// Tells qBittorrent about peers for torrents it already lists (a hash
-    /// it does not list yet is silently ignored).
-    pub async fn add_peers(&self, hashes: &[InfoHash], peers: &[SocketAddr]) -> Result<()> {
+    /// A torrent's web seeds (HTTP sources), by URL.
+    pub async fn web_seeds(&self, hash: InfoHash) -> Result<Vec<String>> {
+        #[derive(serde::Deserialize)]
+        struct WebSeed {
+            url: String,
+        }
+        let query = [("hash", hash.to_string())];
+        let response = self
+            .call(Method::GET, "torrents/webseeds", |request| {
+                request.query(&query)
+            })
+            .await?;
+        let seeds: Vec<WebSeed> = json(response).await?;
+        Ok(seeds.into_iter().map(|seed| seed.url).collect())
+    }
+
+    /// Each piece of a torrent: 0 not downloaded, 1 downloading, 2
+    /// downloaded (empty until a magnet's metadata arrives).
+    pub async fn piece_states(&self, hash: InfoHash) -> Result<Vec<u8>> {
+        let query = [("hash", hash.to_string())];
+        let response = self
+            .call(Method::GET, "torrents/pieceStates", |request| {
+                request.query(&query)
+            })
+            .await?;
+        json(response).await
+    }
+
+    /// Bans peers by address, for every torrent (qBittorrent keeps the
+    /// IPs in its preferences).
+    pub async fn ban_peers(&self, peers: &[SocketAddr]) -> Result<()> {
         let peers = peers
             .iter()
             .map(SocketAddr::to_string)
             .collect::<Vec<_>>()
             .join("|");
-        self.post_form(
-            "torrents/addPeers",
-            &[("hashes", join_hashes(hashes)), ("peers", peers)],
-        )
-        .await
+        self.post_form("transfer/banPeers", &[("peers", peers)])
+            .await
+    }
+
+    /// A torrent's peers changed since `rid` (0 for all of them).
+    pub async fn torrent_peers(&self, hash: InfoHash, rid: i64) -> Result<PeerData> {
+        let query = [("hash", hash.to_string()), ("rid", rid.to_string())];
+        let response = self
+            .call(Method::GET, "sync/torrentPeers", |request| {
+                request.query(&query)
+            })
+            .await?;
+        json(response).await
     }
 
     async fn post_form(&self, endpoint: &str, form: &[(&str, String)]) -> Result<()> {
@@ -883,6 +923,9 @@ fn add_form(torrent: &AddTorrent, api: ApiVersion) -> reqwest::multipart::Form {
     // 5.x ignores `paused` and 4.x ignores `stopped`; both are harmless.
     let paused = torrent.paused.to_string();
     form = form.text("paused", paused.clone()).text("stopped", paused);
+    if torrent.stop_when_metadata_arrives {
+        form = form.text("stopCondition", "MetadataReceived");
+    }
     if api.uses_start_stop() {
         form = form.text("addToTopOfQueue", "false");
     }

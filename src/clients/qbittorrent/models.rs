@@ -534,10 +534,72 @@ pub struct MainData {
     /// Tags deleted since the last answer.
     #[serde(default)]
     pub tags_removed: Vec<String>,
+    /// Tracker URLs, each with every torrent that has it (whole lists, for
+    /// the trackers whose list changed).
+    #[serde(default)]
+    pub trackers: HashMap<String, Vec<String>>,
+    /// Tracker URLs no torrent has any more.
+    #[serde(default)]
+    pub trackers_removed: Vec<String>,
     /// The fields of the transfer and server state that changed (all of
     /// them in a full update), to merge into [`ServerState`].
     #[serde(default)]
     pub server_state: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One answer of `sync/torrentPeers`: a torrent's peers changed since
+/// the `rid` asked (all of them in a full update), by `ip:port`. Entries
+/// are partial (the changed fields) unless `full_update` is set.
+#[derive(Debug, Deserialize)]
+pub struct PeerData {
+    /// The response id to send with the next request.
+    pub rid: i64,
+    /// Whether `peers` holds every peer, not changes.
+    #[serde(default)]
+    pub full_update: bool,
+    /// Peers by `ip:port`: the fields that changed.
+    #[serde(default)]
+    pub peers: HashMap<String, serde_json::Map<String, serde_json::Value>>,
+    /// The `ip:port` of peers gone.
+    #[serde(default)]
+    pub peers_removed: Vec<String>,
+}
+
+/// A peer of a torrent, merged from `sync/torrentPeers` entries.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Peer {
+    /// The peer's IP address.
+    pub ip: String,
+    /// Its port.
+    pub port: u16,
+    /// Its client, as it names itself (`qBittorrent/4.5.2`).
+    pub client: String,
+    /// `BT`, `uTP`, `Web` and the like.
+    pub connection: String,
+    /// Its country's name, when qBittorrent resolves countries.
+    pub country: String,
+    /// Its country's ISO 3166 code, lowercase, likewise.
+    pub country_code: String,
+    /// qBittorrent's flag letters (`D` downloading from it, `U` uploading
+    /// to it, `E` encrypted...).
+    pub flags: String,
+    /// What the flags mean, one per line.
+    pub flags_desc: String,
+    /// How much of the torrent it has, 0 to 1.
+    pub progress: f64,
+    /// Bytes per second from it.
+    pub dl_speed: i64,
+    /// Bytes per second to it.
+    pub up_speed: i64,
+    /// Bytes from it so far.
+    pub downloaded: i64,
+    /// Bytes to it so far.
+    pub uploaded: i64,
+    /// How much of what it has we lack, 0 to 1.
+    pub relevance: f64,
+    /// The files it is exchanging, one per line.
+    pub files: String,
 }
 
 /// The preferences a torrent UI shows most, from `app/preferences`

@@ -397,6 +397,24 @@ impl TorrentActionMutation {
         change(ctx, &hashes, limits).await
     }
 
+    /// Tells qBittorrent to connect the torrents to these peers (with DHT
+    /// and trackers off, the only way they find each other).
+    #[graphql(
+        guard = "AdminGuard",
+        complexity = "cost::torrent_batch(&hashes, child_complexity)"
+    )]
+    async fn add_peers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The torrents, by `hash` (a hybrid's v1 hash works too); at most 10000. The answer lists them in this order."
+        )]
+        hashes: Vec<String>,
+        #[graphql(desc = "The peers, as `ip:port` (`[ipv6]:port`).")] peers: Vec<String>,
+    ) -> Result<Answers> {
+        change(ctx, &hashes, TorrentChange::AddPeers(peers)).await
+    }
+
     /// Gives a torrent the name qBittorrent shows (its files keep theirs).
     #[graphql(guard = "AdminGuard", complexity = "cost::MUTATION + child_complexity")]
     async fn rename_torrent(

@@ -1,6 +1,6 @@
-//! Inside a torrent: its file tree, its trackers, and the mutations on
-//! them (file priorities, renaming files and folders, adding, editing and
-//! removing trackers). Each answers with qBittorrent's view after it.
+//! Inside a torrent: its file tree, its trackers, its peers, and the
+//! mutations on them (file priorities, renaming files and folders,
+//! adding, editing and removing trackers, banning peers). Each answers with qBittorrent's view after it.
 
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 
@@ -117,6 +117,63 @@ impl From<qbittorrent::Tracker> for Tracker {
     }
 }
 
+/// A peer of a torrent.
+#[derive(SimpleObject)]
+pub struct Peer {
+    /// `ip:port`, as `banPeers` takes it.
+    address: String,
+    /// Its client, as it names itself.
+    client: String,
+    /// `BT`, `uTP`, `Web`...
+    connection: String,
+    /// Its country, when qBittorrent resolves countries (off by default).
+    country: Option<String>,
+    /// Its country's ISO 3166 code, lowercase, for a flag icon.
+    country_code: Option<String>,
+    /// The flag letters qBittorrent shows (`D` downloading from it, `U`
+    /// uploading to it, `E` encrypted...).
+    flags: String,
+    /// What the flags mean.
+    flags_description: String,
+    /// How much of the torrent it has, 0 to 1.
+    progress: f64,
+    /// From it, bytes per second.
+    download_speed: Bytes,
+    /// To it, bytes per second.
+    upload_speed: Bytes,
+    /// From it so far.
+    downloaded: Bytes,
+    /// To it so far.
+    uploaded: Bytes,
+    /// How much of what it has is still missing here, 0 to 1.
+    relevance: f64,
+}
+
+impl From<qbittorrent::Peer> for Peer {
+    fn from(peer: qbittorrent::Peer) -> Self {
+        let known = |text: String| Some(text).filter(|text| !text.is_empty());
+        let address = match peer.ip.parse::<std::net::IpAddr>() {
+            Ok(ip) => std::net::SocketAddr::new(ip, peer.port).to_string(),
+            Err(_) => format!("{}:{}", peer.ip, peer.port),
+        };
+        Self {
+            address,
+            client: peer.client,
+            connection: peer.connection,
+            country: known(peer.country),
+            country_code: known(peer.country_code),
+            flags: peer.flags,
+            flags_description: peer.flags_desc,
+            progress: peer.progress,
+            download_speed: Bytes(peer.dl_speed),
+            upload_speed: Bytes(peer.up_speed),
+            downloaded: Bytes(peer.downloaded),
+            uploaded: Bytes(peer.uploaded),
+            relevance: peer.relevance,
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct TorrentContentMutation;
 
@@ -219,6 +276,20 @@ impl TorrentContentMutation {
             .await
             .map_err(AppError::from)?;
         Ok(trackers.into_iter().map(Tracker::from).collect())
+    }
+    /// Bans peers for every torrent (qBittorrent keeps the IPs in its
+    /// banned list), and answers the addresses banned.
+    #[graphql(guard = "AdminGuard", complexity = "cost::MUTATION")]
+    async fn ban_peers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The peers, as `ip:port` (`Peer.address`).")] peers: Vec<String>,
+    ) -> Result<Vec<String>> {
+        let banned = service(ctx)?
+            .ban_peers(&peers)
+            .await
+            .map_err(AppError::from)?;
+        Ok(banned.iter().map(ToString::to_string).collect())
     }
 }
 

@@ -12,7 +12,7 @@ use std::sync::{Arc, LazyLock};
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, InputType, Object, OutputType, Result, Value};
 
-use super::contents::{FileTreeRow, Tracker};
+use super::contents::{FileTreeRow, Peer, Tracker};
 use super::object::{TorrentFields, TorrentFile, TorrentState};
 use super::share_limits::ShareLimits;
 use crate::clients::qbittorrent;
@@ -288,6 +288,41 @@ torrent_fields! {
             let loader = ctx.data::<DataLoader<FilesLoader>>()?;
             let files = loader.load_one(self.0.hash).await?.unwrap_or_default();
             Ok(file_tree(&files).into_iter().map(FileTreeRow::from).collect())
+        }
+
+        /// True while torrentql waits for this magnet's metadata to choose
+        /// its files (`addTorrent` with `files`); it then skips the others
+        /// and starts it.
+        async fn file_selection_pending(&self, ctx: &Context<'_>) -> Result<bool> {
+            let service = ctx.data::<Arc<TorrentService>>()?;
+            Ok(service.is_file_selection_pending(self.0.hash))
+        }
+
+        /// The torrent's web seeds (HTTP sources), by URL.
+        #[graphql(complexity = "cost::FILES + child_complexity")]
+        async fn web_seeds(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+            let service = ctx.data::<Arc<TorrentService>>()?;
+            Ok(service.web_seeds(self.0.hash).await.map_err(AppError::from)?)
+        }
+
+        /// Each piece of the torrent, in order, as one character: `0` not
+        /// downloaded, `1` downloading, `2` downloaded (a string, so a
+        /// progress bar of 100,000 pieces is 100 kB); empty until a
+        /// magnet's metadata arrives.
+        #[graphql(complexity = "cost::FILES + child_complexity")]
+        async fn piece_states(&self, ctx: &Context<'_>) -> Result<String> {
+            let service = ctx.data::<Arc<TorrentService>>()?;
+            let states = service.piece_states(self.0.hash).await.map_err(AppError::from)?;
+            Ok(states.iter().map(|state| char::from(b'0' + (*state).min(2))).collect())
+        }
+
+        /// The peers (seeds and leechers) the torrent is connected to, by
+        /// address; synced from qBittorrent incrementally.
+        #[graphql(complexity = "cost::FILES + child_complexity")]
+        async fn connected_peers(&self, ctx: &Context<'_>) -> Result<Vec<Peer>> {
+            let service = ctx.data::<Arc<TorrentService>>()?;
+            let peers = service.peers(self.0.hash).await.map_err(AppError::from)?;
+            Ok(peers.into_iter().map(Peer::from).collect())
         }
 
         /// The torrent's trackers (without qBittorrent's DHT, PeX and LSD

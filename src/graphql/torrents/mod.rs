@@ -4,6 +4,7 @@
 //! trackers ([`contents`]), and categories and tags ([`labels`]).
 
 mod actions;
+mod connection;
 mod contents;
 mod fields;
 mod labels;
@@ -21,6 +22,7 @@ use crate::services::TorrentService;
 use crate::torrent::InfoHash;
 
 pub use actions::TorrentActionMutation;
+pub(super) use connection::TorrentWhereInput;
 pub use contents::TorrentContentMutation;
 pub use labels::{LabelMutation, LabelQuery};
 pub use mutations::TorrentMutation;

@@ -12,6 +12,7 @@ use crate::config::LimitsConfig;
 use crate::error::AppError;
 use crate::graphql::cost;
 use crate::graphql::guards::AdminGuard;
+use crate::services::torrents::FileSelection;
 use crate::services::{AddRequest, TorrentSource};
 
 /// A torrent to add: exactly one of `magnet`, `infoHash`, `url`, `file`.
@@ -36,9 +37,31 @@ pub struct AddTorrentInput {
     library: Option<String>,
     /// Created when it does not exist.
     category: Option<String>,
-    /// Add it paused (on qBittorrent 5: stopped).
+    /// Add it paused (on qBittorrent 5: stopped). With `files`: whether
+    /// it stays stopped once its files are chosen (false: it starts).
     #[graphql(default_with = "Some(false)")]
     paused: Option<bool>,
+    /// Download only these files, the others skipped before any data
+    /// comes. A `.torrent`'s files are chosen before `addTorrent` answers
+    /// (a selection that fits none of them, or an unknown index, is
+    /// `BAD_USER_INPUT` and nothing is added). A magnet's are chosen once
+    /// its metadata arrives (qBittorrent stops it then, torrentql chooses
+    /// and starts it); until then its `fileSelectionPending` is true.
+    files: Option<FileSelectionInput>,
+}
+
+/// Which files of a torrent to download: those at `indexes`, and those
+/// whose path matches one of `globs`.
+#[derive(InputObject)]
+pub struct FileSelectionInput {
+    /// File indexes, as `TorrentFile.index` (and `torrentPreview`) number
+    /// them.
+    #[graphql(default)]
+    indexes: Vec<i64>,
+    /// Path globs (`*.mkv`, `Season 1/**`), matched case-insensitively
+    /// against each file's path within the torrent; `*` crosses folders.
+    #[graphql(default)]
+    globs: Vec<String>,
 }
 
 /// The outcome of `addTorrent`.
@@ -94,6 +117,10 @@ impl TorrentMutation {
                 library: input.library,
                 category: input.category,
                 paused: input.paused.unwrap_or(false),
+                files: input.files.map(|files| FileSelection {
+                    indexes: files.indexes,
+                    globs: files.globs,
+                }),
             })
             .await
             .map_err(AppError::from)?;

@@ -329,8 +329,13 @@ mod tests {
         serde_json::from_slice::<Json>(&body).unwrap()["data"].take()
     }
 
+    /// The scalar fields that ask qBittorrent (or torrentql's state) for
+    /// each torrent, so cannot be plain.
+    const CONTEXT_SCALARS: [&str; 3] = ["fileSelectionPending", "webSeeds", "pieceStates"];
+
     /// Every field of `Torrent` that is a scalar or an enum and takes no
-    /// arguments, from the schema itself.
+    /// arguments, from the schema itself, but those of
+    /// [`CONTEXT_SCALARS`].
     async fn plain_fields() -> Vec<String> {
         let types = run(r#"{ __type(name: "Torrent") { fields { name args { name }
             type { kind ofType { kind ofType { kind ofType { kind } } } } } } }"#)
@@ -350,6 +355,7 @@ mod tests {
                 leaf(&ty["kind"])
             })
             .map(|field| field["name"].as_str().unwrap().to_owned())
+            .filter(|name| !CONTEXT_SCALARS.contains(&name.as_str()))
             .collect()
     }
 

@@ -1,15 +1,16 @@
-//! The torrent queries: `torrents`, `torrent`, `categories` and
-//! `qbittorrent`.
+//! The torrent queries: `torrents` (its connection types in
+//! [`super::connection`]), `torrent`, `categories` and `qbittorrent`.
 
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 
-use super::{Torrent, Torrents, parse_hash, service};
+use super::connection::{TorrentConnection, TorrentOrderBy, TorrentWhereInput};
+use super::{Torrent, parse_hash, service};
 use crate::clients::qbittorrent;
 use crate::error::AppError;
 use crate::graphql::cost;
 use crate::graphql::guards::AdminGuard;
 use crate::graphql::node::NodeId;
-use crate::services::torrents::QbittorrentStatus;
+use crate::services::torrents::{PageRequest, QbittorrentStatus};
 
 /// Which torrents `torrents` lists.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
@@ -110,24 +111,34 @@ pub struct TorrentQuery;
 
 #[Object]
 impl TorrentQuery {
-    /// Torrents, optionally narrowed by state, category and hashes.
+    /// Torrents as a Relay connection: those `where` and `hashes` select,
+    /// sorted by `orderBy` (when added, by default), a page of them from
+    /// `first`/`after` or `last`/`before` (every one when neither count is
+    /// given). Served from torrentql's mirror of qBittorrent while it is
+    /// fresh.
     #[graphql(
         guard = "AdminGuard",
         complexity = "cost::torrent_list(hashes.as_ref(), child_complexity)"
     )]
+    #[allow(clippy::too_many_arguments)]
     async fn torrents(
         &self,
         ctx: &Context<'_>,
-        #[graphql(
-            default_with = "Some(TorrentFilter::All)",
-            desc = "Which torrents by state, as qBittorrent's own filters."
-        )]
-        filter: Option<TorrentFilter>,
-        #[graphql(desc = "Only torrents in this category (by name); all when omitted.")]
-        category: Option<String>,
-        #[graphql(desc = "Only these torrents, by `hash`, in the order qBittorrent lists them.")]
+        #[graphql(name = "where", desc = "Which torrents; all when omitted.")] matching: Option<
+            TorrentWhereInput,
+        >,
+        #[graphql(desc = "Only these torrents, by `hash` (a hybrid's v1 hash works too).")]
         hashes: Option<Vec<String>>,
-    ) -> Result<Torrents> {
+        #[graphql(desc = "The order; ties by hash.")] order_by: Option<TorrentOrderBy>,
+        #[graphql(desc = "The first this many (at most 10000), after `after`.")] first: Option<
+            usize,
+        >,
+        #[graphql(desc = "A cursor: start right after its torrent.")] after: Option<String>,
+        #[graphql(desc = "The last this many (at most 10000), before `before`.")] last: Option<
+            usize,
+        >,
+        #[graphql(desc = "A cursor: end right before its torrent.")] before: Option<String>,
+    ) -> Result<TorrentConnection> {
         let hashes = hashes
             .map(|hashes| {
                 hashes
@@ -136,15 +147,21 @@ impl TorrentQuery {
                     .collect::<Result<Vec<_>, _>>()
             })
             .transpose()?;
-        let torrents = service(ctx)?
-            .list(
-                filter.unwrap_or_default().into(),
-                category.as_deref(),
+        let page = service(ctx)?
+            .page(
+                &matching.unwrap_or_default().into(),
                 hashes.as_deref(),
+                order_by.into(),
+                &PageRequest {
+                    first,
+                    after,
+                    last,
+                    before,
+                },
             )
             .await
             .map_err(AppError::from)?;
-        Ok(torrents.into_iter().collect())
+        Ok(TorrentConnection::new(page))
     }
 
     /// One torrent; null when qBittorrent does not have it.

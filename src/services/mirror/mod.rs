@@ -24,6 +24,7 @@ mod poller;
 mod state;
 mod streams;
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
@@ -38,7 +39,7 @@ use state::{Changes, MirrorState};
 use streams::{MirrorUpdate, Watchers};
 
 pub use poller::{SyncSettings, SyncSource};
-pub use streams::ProgressEvent;
+pub use streams::{Matching, ProgressEvent};
 
 /// Updates a subscriber may fall behind by before it is sent a fresh
 /// snapshot instead.
@@ -291,6 +292,12 @@ impl TorrentMirror {
         Some(self.read().select(hashes, |torrent| {
             filter.matches(torrent) && category.is_none_or(|category| torrent.category == category)
         }))
+    }
+
+    /// The torrents with a tracker on `host`, as last synced (fresh or
+    /// not: `torrents/info` has no tracker lists to fall back on).
+    pub fn with_tracker_host(&self, host: &str) -> HashSet<InfoHash> {
+        self.read().with_tracker_host(host)
     }
 
     /// The id of the torrent `hash` names (its id, or a hybrid's v1

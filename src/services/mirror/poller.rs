@@ -257,6 +257,7 @@ mod tests {
     use futures::StreamExt;
     use serde_json::json;
 
+    use super::super::Matching;
     use super::super::testing::*;
     use super::*;
 
@@ -438,7 +439,8 @@ mod tests {
         let mirror = mirror();
         let fake = FakeQbittorrent::new(4 * SECOND);
         let watcher = tokio::spawn({
-            let mut events = Box::pin(mirror.progress(Some(HashSet::from([hash(A)]))));
+            let mut events =
+                Box::pin(mirror.progress(Some(HashSet::from([hash(A)])), Matching::everything()));
             async move { while events.next().await.is_some() {} }
         });
         poll_for(&mirror, &fake, Duration::from_millis(86_500)).await;

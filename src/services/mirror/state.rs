@@ -37,6 +37,8 @@ pub struct MirrorState {
     overlays: HashMap<InfoHash, Overlay>,
     categories: BTreeMap<String, Category>,
     tags: BTreeSet<String>,
+    /// Tracker URLs and the torrents that have each, as synced.
+    trackers: HashMap<String, HashSet<InfoHash>>,
     /// `server_state` as the syncs reported it, field by field.
     server_state: serde_json::Map<String, serde_json::Value>,
     /// Torrents whose completion was published, so none is twice.
@@ -129,6 +131,20 @@ impl MirrorState {
         };
         torrents.sort_by(|a, b| a.added_on.cmp(&b.added_on).then(a.hash.cmp(&b.hash)));
         torrents
+    }
+
+    /// The torrents with a tracker on `host` (case-insensitive).
+    pub fn with_tracker_host(&self, host: &str) -> HashSet<InfoHash> {
+        self.trackers
+            .iter()
+            .filter(|(url, _)| {
+                url::Url::parse(url)
+                    .ok()
+                    .and_then(|url| url.host_str().map(|found| found.eq_ignore_ascii_case(host)))
+                    .unwrap_or(false)
+            })
+            .flat_map(|(_, hashes)| hashes.iter().copied())
+            .collect()
     }
 
     /// Every category, by name.
@@ -277,6 +293,16 @@ impl MirrorState {
         self.tags.extend(data.tags);
         for name in &data.tags_removed {
             self.tags.remove(name);
+        }
+        if reset {
+            self.trackers.clear();
+        }
+        for (url, hashes) in data.trackers {
+            let hashes = hashes.iter().filter_map(|hash| hash.parse().ok()).collect();
+            self.trackers.insert(url, hashes);
+        }
+        for url in &data.trackers_removed {
+            self.trackers.remove(url);
         }
         self.diff(before)
     }

@@ -40,6 +40,40 @@ pub struct ProgressEvent {
     pub removed: Vec<InfoHash>,
 }
 
+/// Whether a torrent is one a subscriber asked for.
+type Predicate = dyn Fn(&Torrent) -> bool + Send + Sync;
+
+/// Which torrents a progress stream shows, beyond their hashes.
+#[derive(Clone)]
+pub struct Matching(Option<Arc<Predicate>>);
+
+impl Matching {
+    /// Every torrent.
+    pub fn everything() -> Self {
+        Self(None)
+    }
+
+    /// The torrents `matches` holds for.
+    pub fn only(matches: impl Fn(&Torrent) -> bool + Send + Sync + 'static) -> Self {
+        Self(Some(Arc::new(matches)))
+    }
+
+    fn is_everything(&self) -> bool {
+        self.0.is_none()
+    }
+}
+
+impl std::ops::Deref for Matching {
+    type Target = dyn Fn(&Torrent) -> bool;
+
+    fn deref(&self) -> &Self::Target {
+        match &self.0 {
+            Some(matches) => matches.as_ref(),
+            None => &|_| true,
+        }
+    }
+}
+
 /// Which torrents the live subscribers watch.
 #[derive(Default)]
 pub struct Watchers {
@@ -73,6 +107,7 @@ impl TorrentMirror {
     pub fn progress(
         self: &Arc<Self>,
         hashes: Option<HashSet<InfoHash>>,
+        matching: Matching,
     ) -> impl Stream<Item = ProgressEvent> + Send + 'static + use<> {
         let mirror = Arc::clone(self);
         async_stream::stream! {
@@ -81,34 +116,47 @@ impl TorrentMirror {
             // updates the snapshot already contains are skipped by version.
             let mut updates = mirror.updates.subscribe();
             mirror.filled().await;
-            let (mut version, snapshot) = mirror.snapshot(hashes.as_ref());
+            let (mut version, snapshot) = mirror.snapshot(hashes.as_ref(), &matching);
+            // What the subscriber holds now: a torrent that stops matching
+            // is sent as removed, once.
             let mut sent: HashSet<InfoHash> = snapshot.torrents.iter().map(|torrent| torrent.hash).collect();
             yield snapshot;
             loop {
                 match updates.recv().await {
                     Ok(update) if update.version <= version => {}
                     Ok(update) if update.reset => {
-                        let (current, snapshot) = mirror.snapshot(hashes.as_ref());
+                        let (current, snapshot) = mirror.snapshot(hashes.as_ref(), &matching);
                         version = current;
+                        sent = snapshot.torrents.iter().map(|torrent| torrent.hash).collect();
                         yield snapshot;
                     }
                     Ok(update) => {
                         version = update.version;
-                        let torrents: Vec<_> = update.changes.changed.iter().filter(|t| is_watched(hashes.as_ref(), t)).cloned().collect();
+                        let mut torrents = Vec::new();
+                        let mut removed = Vec::new();
+                        for torrent in update.changes.changed.iter().filter(|t| is_watched(hashes.as_ref(), t)) {
+                            if matching(torrent) {
+                                sent.insert(torrent.hash);
+                                torrents.push(Arc::clone(torrent));
+                            } else if sent.remove(&torrent.hash) {
+                                removed.push(torrent.hash);
+                            }
+                        }
                         // A removal names the id only: a hybrid watched by its
                         // v1 hash is known by the id of what was sent before.
-                        sent.extend(torrents.iter().map(|torrent| torrent.hash));
-                        let removed: Vec<_> = update.changes.removed.iter()
-                            .filter(|hash| hashes.as_ref().is_none_or(|hashes| hashes.contains(hash)) || sent.contains(hash))
-                            .copied().collect();
+                        removed.extend(update.changes.removed.iter()
+                            .filter(|hash| sent.remove(hash)
+                                || (hashes.as_ref().is_none_or(|hashes| hashes.contains(hash)) && matching.is_everything()))
+                            .copied());
                         if !torrents.is_empty() || !removed.is_empty() {
                             yield ProgressEvent { snapshot: false, stale: false, torrents, removed };
                         }
                     }
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
                         tracing::debug!(missed, "a progress subscriber fell behind; sending a snapshot");
-                        let (current, snapshot) = mirror.snapshot(hashes.as_ref());
+                        let (current, snapshot) = mirror.snapshot(hashes.as_ref(), &matching);
                         version = current;
+                        sent = snapshot.torrents.iter().map(|torrent| torrent.hash).collect();
                         yield snapshot;
                     }
                     Err(broadcast::error::RecvError::Closed) => break,
@@ -161,7 +209,11 @@ impl TorrentMirror {
         (!hashes.is_empty()).then(|| hashes.into_iter().collect())
     }
 
-    fn snapshot(&self, hashes: Option<&HashSet<InfoHash>>) -> (u64, ProgressEvent) {
+    fn snapshot(
+        &self,
+        hashes: Option<&HashSet<InfoHash>>,
+        matching: &Matching,
+    ) -> (u64, ProgressEvent) {
         let stale = !self.is_fresh();
         let state = self.read();
         (
@@ -169,7 +221,7 @@ impl TorrentMirror {
             ProgressEvent {
                 snapshot: true,
                 stale,
-                torrents: state.select(hashes, |_| true),
+                torrents: state.select(hashes, |torrent| matching(torrent)),
                 removed: Vec::new(),
             },
         )
@@ -210,7 +262,7 @@ mod tests {
                 B: { "name": "b", "progress": 0.5 },
             })),
         );
-        let mut events = Box::pin(mirror.progress(None));
+        let mut events = Box::pin(mirror.progress(None, Matching::everything()));
         let snapshot = next(&mut events).await;
         assert!(snapshot.snapshot);
         assert_eq!(snapshot.torrents.len(), 2);
@@ -245,7 +297,8 @@ mod tests {
             &mirror,
             full(json!({ A: { "name": "a" }, B: { "name": "b" } })),
         );
-        let mut events = Box::pin(mirror.progress(Some(HashSet::from([hash(B)]))));
+        let mut events =
+            Box::pin(mirror.progress(Some(HashSet::from([hash(B)])), Matching::everything()));
         let snapshot = next(&mut events).await;
         assert_eq!(snapshot.torrents.len(), 1);
         assert_eq!(mirror.watched(), Some(vec![hash(B)]));
@@ -263,13 +316,50 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_torrent_leaving_the_filter_is_removed_and_comes_back_when_it_matches() {
+        let mirror = mirror();
+        sync(
+            &mirror,
+            full(
+                json!({ A: { "name": "a", "category": "tv" }, B: { "name": "b", "category": "tv" } }),
+            ),
+        );
+        let tv = Matching::only(|torrent| torrent.category == "tv");
+        let mut events = Box::pin(mirror.progress(None, tv));
+        assert_eq!(next(&mut events).await.torrents.len(), 2);
+        sync(
+            &mirror,
+            maindata(json!({ "rid": 2, "torrents": { A: { "category": "films" } } })),
+        );
+        let left = next(&mut events).await;
+        assert_eq!(left.removed, vec![hash(A)]);
+        assert!(left.torrents.is_empty());
+        sync(
+            &mirror,
+            maindata(json!({ "rid": 3, "torrents": { A: { "progress": 0.5 } } })),
+        );
+        sync(
+            &mirror,
+            maindata(json!({ "rid": 4, "torrents": { A: { "category": "tv" } } })),
+        );
+        let back = next(&mut events).await;
+        assert_eq!(
+            back.torrents.len(),
+            1,
+            "nothing for a change outside the filter"
+        );
+        assert_eq!(back.torrents[0].hash, hash(A));
+        assert_eq!(back.torrents[0].progress, 0.5);
+    }
+
+    #[tokio::test]
     async fn a_subscriber_that_falls_behind_gets_a_snapshot_not_a_backlog() {
         let mirror = mirror();
         sync(
             &mirror,
             full(json!({ A: { "name": "a", "progress": 0.0 } })),
         );
-        let mut events = Box::pin(mirror.progress(None));
+        let mut events = Box::pin(mirror.progress(None, Matching::everything()));
         assert!(next(&mut events).await.snapshot);
         for step in 1..=(UPDATE_BUFFER * 3) {
             let progress = step as f64 / 1000.0;
@@ -291,7 +381,7 @@ mod tests {
             &mirror,
             full(json!({ A: { "name": "a" }, B: { "name": "b" } })),
         );
-        let mut events = Box::pin(mirror.progress(None));
+        let mut events = Box::pin(mirror.progress(None, Matching::everything()));
         assert_eq!(next(&mut events).await.torrents.len(), 2);
         sync(&mirror, full(json!({ A: { "name": "a" } })));
         let resynced = next(&mut events).await;
@@ -333,7 +423,7 @@ mod tests {
     async fn a_recorded_change_is_streamed_like_a_synced_one() {
         let mirror = mirror();
         sync(&mirror, full(json!({ A: { "name": "a", "dlspeed": 500 } })));
-        let mut events = Box::pin(mirror.progress(None));
+        let mut events = Box::pin(mirror.progress(None, Matching::everything()));
         assert!(next(&mut events).await.snapshot);
         mirror.record(&torrent(json!({ "hash": A, "name": "a", "dlspeed": 1000 })));
         assert_eq!(next(&mut events).await.torrents[0].dlspeed, 1000);

@@ -85,6 +85,8 @@ pub enum TorrentChange {
         /// Minutes of seeding without traffic (qBittorrent 4.6 and later).
         inactive_seeding_minutes: ShareLimit<i64>,
     },
+    /// Connect to these peers (`ip:port`).
+    AddPeers(Vec<String>),
 }
 
 /// The torrents a change names, as qBittorrent lists them before it.
@@ -292,6 +294,10 @@ impl TorrentService {
                     inactive_seeding_minutes,
                 }
             }
+            TorrentChange::AddPeers(peers) => {
+                super::peers::parse_peers(&peers)?;
+                TorrentChange::AddPeers(peers)
+            }
             other => other,
         })
     }
@@ -406,6 +412,9 @@ impl TorrentService {
                     calls,
                     refused: HashMap::new(),
                 }
+            }
+            TorrentChange::AddPeers(peers) => {
+                one_call(TorrentAction::AddPeers(super::peers::parse_peers(peers)?))
             }
             TorrentChange::ShareLimits {
                 ratio,
@@ -533,9 +542,9 @@ impl TorrentChange {
                     == tags.iter().cloned().collect::<BTreeSet<_>>()
             }
             Self::ForceStart(value) => after.force_start == *value,
-            // Nothing to wait for: qBittorrent starts a check or an
-            // announce in its own time.
-            Self::Recheck | Self::Reannounce => true,
+            // Nothing to wait for: qBittorrent starts a check, an
+            // announce or a connection in its own time.
+            Self::Recheck | Self::Reannounce | Self::AddPeers(_) => true,
             Self::SequentialDownload(value) => after.seq_dl == *value,
             Self::FirstLastPiecePriority(value) => after.f_l_piece_prio == *value,
             Self::SuperSeeding(value) => after.super_seeding == *value,

@@ -1,7 +1,8 @@
-//! Inside a torrent: its files (as a tree, with priorities, renamed) and
-//! its trackers. Each change is checked against what qBittorrent lists
-//! first, so an unknown file index, path or tracker is the user's error
-//! with a clear message, and answers with qBittorrent's view after it.
+//! Inside a torrent: its files (as a tree, with priorities, renamed),
+//! its trackers, web seeds and piece states. Each change is checked
+//! against what qBittorrent lists first, so an unknown file index, path
+//! or tracker is the user's error with a clear message, and answers with
+//! qBittorrent's view after it.
 
 use std::collections::BTreeMap;
 
@@ -254,6 +255,24 @@ impl TorrentService {
             !trackers.iter().any(|tracker| urls.contains(&tracker.url))
         })
         .await
+    }
+
+    /// A torrent's web seeds (HTTP sources), by URL.
+    pub async fn web_seeds(&self, hash: InfoHash) -> Result<Vec<String>, ServiceError> {
+        let id = self.mirror.id_of(hash).unwrap_or(hash);
+        self.qbittorrent
+            .web_seeds(id)
+            .await
+            .map_err(|error| not_found_as(error, hash))
+    }
+
+    /// Each piece of a torrent: 0 missing, 1 downloading, 2 downloaded.
+    pub async fn piece_states(&self, hash: InfoHash) -> Result<Vec<u8>, ServiceError> {
+        let id = self.mirror.id_of(hash).unwrap_or(hash);
+        self.qbittorrent
+            .piece_states(id)
+            .await
+            .map_err(|error| not_found_as(error, hash))
     }
 
     /// The torrent's files once `shows` holds for them (or after

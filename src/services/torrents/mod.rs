@@ -1,5 +1,8 @@
-//! Torrents in qBittorrent: list and add here, changes to many at once in
-//! [`actions`], files and trackers in [`contents`], categories and tags
+//! Torrents in qBittorrent: list and add here (choosing files as they are
+//! added in [`selection`]), pages of them in
+//! [`listing`], changes to many at once in
+//! [`actions`], files and trackers in [`contents`], peers in [`peers`],
+//! categories and tags
 //! in [`labels`], and qBittorrent's transfer state and preferences in
 //! [`transfer`].
 //!
@@ -18,10 +21,17 @@ use tokio::time::{Instant, sleep};
 mod actions;
 mod contents;
 mod labels;
+mod listing;
+mod peers;
+mod selection;
 mod transfer;
 
 pub use actions::{MAX_TORRENTS_PER_CHANGE, Outcome, TorrentChange};
 pub use contents::{ChangedFiles, FileTreeEntry, PathKind, file_tree};
+pub use listing::{
+    MAX_PAGE, OrderField, Page, PageRequest, TorrentMatcher, TorrentOrder, TorrentWhere,
+};
+pub use selection::{FileSelection, METADATA_TIMEOUT};
 pub use transfer::PreferenceChanges;
 
 use super::ServiceError;
@@ -84,8 +94,11 @@ pub struct AddRequest {
     pub library: Option<String>,
     /// A qBittorrent category, created when missing.
     pub category: Option<String>,
-    /// Add it paused (stopped on 5.x).
+    /// Add it paused (stopped on 5.x); with `files`, it stays stopped
+    /// once they are chosen.
     pub paused: bool,
+    /// Download only these files (see [`selection`]).
+    pub files: Option<FileSelection>,
 }
 
 /// Whether qBittorrent answers now, its versions, and how often the mirror
@@ -126,6 +139,10 @@ pub struct TorrentService {
     indexer_keys: IndexerKeys,
     /// What an uploaded or fetched `.torrent` may hold.
     torrent_limits: TorrentLimits,
+    /// Peers of the torrents asked about lately, for incremental syncs.
+    peer_lists: peers::PeerLists,
+    /// Magnets whose files are chosen once their metadata arrives.
+    pending_selections: selection::PendingSelections,
 }
 
 impl TorrentService {
@@ -148,6 +165,8 @@ impl TorrentService {
             libraries: None,
             indexer_keys: IndexerKeys::new(&[]),
             torrent_limits: TorrentLimits::default(),
+            peer_lists: peers::PeerLists::default(),
+            pending_selections: selection::PendingSelections::default(),
         })
     }
 
@@ -227,7 +246,13 @@ impl TorrentService {
             (None, Some(name)) => Some(self.library_download_path(name).await?),
             (None, None) => None,
         };
+        let selection = request
+            .files
+            .as_ref()
+            .map(FileSelection::compile)
+            .transpose()?;
         let source = self.resolve(request.source, name.as_deref()).await?;
+        let is_magnet = matches!(source, AddSource::Magnets(_));
         // Anything qBittorrent lists as added before this moment is not ours
         // to clean up if the add fails.
         let started = chrono::Utc::now().timestamp() - 1;
@@ -249,8 +274,14 @@ impl TorrentService {
             source,
             save_path: save_path.map(|path| path.to_string_lossy().into_owned()),
             category,
-            paused: request.paused,
+            // A `.torrent` with a selection waits stopped for it; a magnet
+            // runs until its metadata arrives (a stopped one never gets it).
+            paused: match &selection {
+                Some(_) => !is_magnet,
+                None => request.paused,
+            },
             rename: name,
+            stop_when_metadata_arrives: selection.is_some() && is_magnet,
         };
         match self.qbittorrent.add(&add).await {
             Ok(()) => {}
@@ -280,6 +311,17 @@ impl TorrentService {
                     self.mirror.record_category(&torrent.category);
                 }
                 self.mirror.record(&torrent);
+                let torrent = match selection {
+                    Some(selection) if is_magnet => {
+                        self.select_when_metadata_arrives(&torrent, selection, !request.paused);
+                        torrent
+                    }
+                    Some(selection) => {
+                        self.select_now(torrent, &selection, !request.paused)
+                            .await?
+                    }
+                    None => torrent,
+                };
                 Ok(AddOutcome {
                     hash: torrent.hash,
                     duplicate: false,

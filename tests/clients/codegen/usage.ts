@@ -10,8 +10,14 @@ import type {
   UploadTorrentMutationVariables,
 } from './generated/operations';
 
+export function nextPage(list: TorrentListQuery): string | null {
+  const { hasNextPage, endCursor } = list.torrents.pageInfo;
+  const total: number = list.torrents.totalCount;
+  return hasNextPage && total > 0 ? (endCursor ?? null) : null;
+}
+
 export function summary(list: TorrentListQuery): string[] {
-  return list.torrents.map((torrent) => {
+  return list.torrents.nodes.map((torrent) => {
     const sizeInGiB: number = torrent.size / 2 ** 30;
     const added: string | null | undefined = torrent.addedAt;
     const state: TorrentState = torrent.state;
