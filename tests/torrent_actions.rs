@@ -1233,3 +1233,74 @@ async fn a_torrent_file_is_added_with_only_the_chosen_files() {
         .await;
     }
 }
+
+#[tokio::test]
+async fn a_preview_numbers_the_files_as_qbittorrent_does_once_added() {
+    let app = app().await;
+    let preview = r#"mutation($file: Upload) { previewTorrent(input: { file: $file }) {
+        hash name size files { index path size } existing { hash } } }"#;
+    let made = make_torrent(
+        &new_folder(),
+        "previewed",
+        &[
+            ("z/last.mkv", 7000),
+            ("a.nfo", 100),
+            ("m/n/middle.bin", 3000),
+        ],
+    );
+    let response = app
+        .upload(preview, json!({ "file": null }), "file", made.bytes.clone())
+        .await;
+    let answer: Value = response.json().await.expect("JSON");
+    let before = data(&answer)["previewTorrent"].clone();
+    assert_eq!(before["hash"], made.hash.to_string());
+    assert_eq!(before["size"], 10_100);
+    assert_eq!(before["existing"], Value::Null);
+
+    let response = app
+        .upload(
+            r#"mutation($file: Upload!) { addTorrent(input: { file: $file, paused: true }) { hash } }"#,
+            json!({ "file": null }),
+            "file",
+            made.bytes.clone(),
+        )
+        .await;
+    let added: Value = response.json().await.expect("JSON");
+    let hash = data(&added)["addTorrent"]["hash"]
+        .as_str()
+        .expect("hash")
+        .to_owned();
+    let shown: Vec<Value> = Qbittorrent::shared()
+        .client()
+        .files(hash.parse().expect("hash"))
+        .await
+        .expect("qBittorrent lists the files")
+        .into_iter()
+        .map(|file| json!({ "index": file.index, "path": file.name, "size": file.size }))
+        .collect();
+    assert_eq!(
+        before["files"],
+        json!(shown),
+        "the preview's numbering is qBittorrent's"
+    );
+
+    let response = app
+        .upload(preview, json!({ "file": null }), "file", made.bytes)
+        .await;
+    let answer: Value = response.json().await.expect("JSON");
+    assert_eq!(
+        data(&answer)["previewTorrent"]["existing"]["hash"],
+        hash.as_str()
+    );
+
+    let magnet = app
+        .graphql(
+            "mutation($m: String!) { previewTorrent(input: { magnet: $m }) { name files { index } existing { hash } } }",
+            json!({ "m": format!("magnet:?xt=urn:btih:{}&dn=Unknown%20yet", random_hash()) }),
+        )
+        .await;
+    assert_eq!(
+        data(&magnet)["previewTorrent"],
+        json!({ "name": "Unknown yet", "files": null, "existing": null })
+    );
+}

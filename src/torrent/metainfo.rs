@@ -129,6 +129,106 @@ impl TorrentFile {
     }
 }
 
+/// A file of a `.torrent`, as qBittorrent lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedFile {
+    /// Its path within the torrent, `/` between folders (the torrent's
+    /// name first, for a torrent of many files).
+    pub path: String,
+    /// Bytes.
+    pub size: i64,
+}
+
+impl TorrentFile {
+    /// Its files in the order qBittorrent numbers them, padding files left
+    /// out: a v1 (or hybrid) torrent's `files` list, a v2 one's file tree
+    /// depth first. Read again from the bytes (kept small by `parse`'s
+    /// limits), so a list is only built when asked for.
+    pub fn files(&self) -> Vec<ListedFile> {
+        let Some(info) = Value::read_prefix(&self.bytes)
+            .ok()
+            .and_then(|(root, _)| root.get("info"))
+        else {
+            return Vec::new();
+        };
+        let name = self.name.clone();
+        let part = |value: Value<'_>| {
+            String::from_utf8_lossy(value.as_bytes().unwrap_or_default()).into_owned()
+        };
+        if self.hashes.v1().is_some() {
+            let Some(files) = info.get("files").and_then(|files| files.list()) else {
+                let size = info.get("length").and_then(|length| length.as_int());
+                return vec![ListedFile {
+                    path: name,
+                    size: size.unwrap_or_default(),
+                }];
+            };
+            return files
+                .filter(|file| {
+                    !file
+                        .get("attr")
+                        .and_then(|attr| attr.as_bytes())
+                        .is_some_and(|attr| attr.contains(&b'p'))
+                })
+                .map(|file| {
+                    let parts = file
+                        .get("path.utf-8")
+                        .or_else(|| file.get("path"))
+                        .and_then(|path| path.list())
+                        .into_iter()
+                        .flatten()
+                        .map(part);
+                    ListedFile {
+                        path: std::iter::once(name.clone())
+                            .chain(parts)
+                            .collect::<Vec<_>>()
+                            .join("/"),
+                        size: file
+                            .get("length")
+                            .and_then(|length| length.as_int())
+                            .unwrap_or_default(),
+                    }
+                })
+                .collect();
+        }
+        let mut listed = Vec::new();
+        let Some(tree) = info.get("file tree") else {
+            return listed;
+        };
+        // Depth first, each folder's entries in key order, as libtorrent
+        // lays the files out.
+        let mut folders = vec![(Vec::<String>::new(), tree)];
+        while let Some((path, folder)) = folders.pop() {
+            let Some(entries) = folder.dict() else {
+                continue;
+            };
+            let mut subfolders = Vec::new();
+            for (key, entry) in entries {
+                if key.is_empty() {
+                    let size = entry.get("length").and_then(|length| length.as_int());
+                    listed.push(ListedFile {
+                        path: path.join("/"),
+                        size: size.unwrap_or_default(),
+                    });
+                } else {
+                    let mut inner = path.clone();
+                    inner.push(String::from_utf8_lossy(key).into_owned());
+                    subfolders.push((inner, entry));
+                }
+            }
+            folders.extend(subfolders.into_iter().rev());
+        }
+        // A single-file v2 torrent's one file is named by the tree's key,
+        // its name; many files sit under the torrent's name.
+        if listed.len() > 1 || listed.first().is_some_and(|file| file.path != name) {
+            for file in &mut listed {
+                file.path = format!("{name}/{}", file.path);
+            }
+        }
+        listed
+    }
+}
+
 /// What the info dictionary says about the torrent.
 struct Metadata {
     name: String,
@@ -488,6 +588,34 @@ mod tests {
         assert_eq!(torrent.hashes().v1(), None);
         assert_eq!(torrent.info_hash(), v2.truncated());
         assert_eq!((torrent.total_size(), torrent.file_count()), (7, 2));
+    }
+
+    #[test]
+    fn files_are_listed_as_qbittorrent_numbers_them() {
+        let mut info = b"d5:filesl".to_vec();
+        info.extend_from_slice(b"d6:lengthi3e4:pathl1:b5:c.mkvee");
+        info.extend_from_slice(b"d4:attr1:p6:lengthi1e4:pathl4:.pad1:0ee");
+        info.extend_from_slice(b"d6:lengthi2e4:pathl5:a.nfoee");
+        info.extend_from_slice(b"e4:name4:show12:piece lengthi16384e6:pieces20:");
+        info.extend_from_slice(&[0xff; 20]);
+        info.push(b'e');
+        let mut bytes = b"d4:info".to_vec();
+        bytes.extend_from_slice(&info);
+        bytes.push(b'e');
+        let listed = |path: &str, size| ListedFile {
+            path: path.to_owned(),
+            size,
+        };
+        assert_eq!(
+            parse(bytes).unwrap().files(),
+            [listed("show/b/c.mkv", 3), listed("show/a.nfo", 2)],
+            "in the list's order, the padding file left out"
+        );
+        assert_eq!(parse(sample().0).unwrap().files(), [listed("hello", 5)]);
+        assert_eq!(
+            parse(v2_only(&[("a", 3), ("b", 4)])).unwrap().files(),
+            [listed("v2/a", 3), listed("v2/b", 4)]
+        );
     }
 
     #[test]

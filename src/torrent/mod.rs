@@ -11,7 +11,9 @@ mod metainfo;
 
 pub use info_hash::{InfoHash, InfoHashV2, TorrentHashes};
 pub use magnet::{MAX_DISPLAY_NAME_CHARS, Magnet};
-pub use metainfo::{MAX_TORRENT_FILE_BYTES, MAX_TORRENT_FILES, TorrentFile, TorrentLimits};
+pub use metainfo::{
+    ListedFile, MAX_TORRENT_FILE_BYTES, MAX_TORRENT_FILES, TorrentFile, TorrentLimits,
+};
 
 /// Why a magnet link, info hash or `.torrent` file was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

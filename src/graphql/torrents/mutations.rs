@@ -1,6 +1,6 @@
 //! The torrent mutations that are not changes to torrents already there
-//! (those are in [`super::actions`]): add, and a new login to qBittorrent
-//! after a refused one.
+//! (those are in [`super::actions`]): add, a preview of what an add would
+//! bring, and a new login to qBittorrent after a refused one.
 
 use std::sync::Arc;
 
@@ -12,6 +12,7 @@ use crate::config::LimitsConfig;
 use crate::error::AppError;
 use crate::graphql::cost;
 use crate::graphql::guards::AdminGuard;
+use crate::graphql::scalars::Bytes;
 use crate::services::torrents::FileSelection;
 use crate::services::{AddRequest, TorrentSource};
 
@@ -78,6 +79,49 @@ pub struct AddTorrentPayload {
     torrent: Torrent,
 }
 
+/// A torrent to look into before adding it: exactly one of the four.
+#[derive(InputObject)]
+pub struct TorrentSourceInput {
+    /// A `magnet:?xt=urn:btih:` (hex or base32) or `urn:btmh:` link.
+    magnet: Option<String>,
+    /// A bare info hash (40 hex or 32 base32 characters).
+    info_hash: Option<String>,
+    /// An http(s) URL of a `.torrent` file; torrentql fetches it.
+    url: Option<String>,
+    /// A `.torrent` file, as a GraphQL multipart upload.
+    file: Option<Upload>,
+}
+
+/// What a torrent holds, read before adding it.
+#[derive(SimpleObject)]
+pub struct TorrentPreview {
+    /// The hash qBittorrent would list it under.
+    hash: String,
+    /// Its name (for a magnet qBittorrent does not have: its `dn`, or its
+    /// hash).
+    name: String,
+    /// Of all its files; null when they are not known.
+    size: Option<Bytes>,
+    /// Its files, by the index `addTorrent`'s `files` and
+    /// `setFilePriority` take; null for a magnet whose metadata
+    /// qBittorrent does not have.
+    files: Option<Vec<PreviewFile>>,
+    /// The torrent, when qBittorrent has it already (adding it again would
+    /// be a duplicate).
+    existing: Option<Torrent>,
+}
+
+/// One file of a torrent, before adding it.
+#[derive(SimpleObject)]
+pub struct PreviewFile {
+    /// As `addTorrent`'s `files.indexes` takes it.
+    index: i64,
+    /// Its path within the torrent, `/` between folders.
+    path: String,
+    /// Its size.
+    size: Bytes,
+}
+
 #[derive(Default)]
 pub struct TorrentMutation;
 
@@ -97,18 +141,7 @@ impl TorrentMutation {
         )]
         input: AddTorrentInput,
     ) -> Result<AddTorrentPayload> {
-        let source = match (input.magnet, input.info_hash, input.url, input.file) {
-            (Some(magnet), None, None, None) => TorrentSource::Magnet(magnet),
-            (None, Some(hash), None, None) => TorrentSource::InfoHash(hash),
-            (None, None, Some(url), None) => TorrentSource::Url(url),
-            (None, None, None, Some(file)) => TorrentSource::File(read_upload(ctx, &file).await?),
-            _ => {
-                return Err(AppError::BadUserInput(
-                    "give exactly one of magnet, infoHash, url and file".to_owned(),
-                )
-                .into());
-            }
-        };
+        let source = source_of(ctx, input.magnet, input.info_hash, input.url, input.file).await?;
         let outcome = service(ctx)?
             .add(AddRequest {
                 source,
@@ -131,6 +164,50 @@ impl TorrentMutation {
         })
     }
 
+    /// What a torrent holds, without adding it (for an "add" dialog): a
+    /// `.torrent`'s files (by file or URL) at once. Nothing changes; it is
+    /// a mutation because GraphQL uploads are. A magnet's files are
+    /// known only once qBittorrent has its metadata, which takes adding
+    /// it: `files` is null until then (see `addTorrent`'s `files` for how
+    /// to choose them as it is added).
+    #[graphql(
+        guard = "AdminGuard",
+        complexity = "cost::HEAVY_MUTATION + child_complexity"
+    )]
+    async fn preview_torrent(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Exactly one of `magnet`, `infoHash`, `url`, `file`.")]
+        input: TorrentSourceInput,
+    ) -> Result<TorrentPreview> {
+        let source = source_of(ctx, input.magnet, input.info_hash, input.url, input.file).await?;
+        let preview = service(ctx)?
+            .preview(source)
+            .await
+            .map_err(AppError::from)?;
+        Ok(TorrentPreview {
+            hash: preview.hash.to_string(),
+            name: preview.name,
+            size: preview
+                .files
+                .as_ref()
+                .map(|files| Bytes(files.iter().map(|file| file.size).sum())),
+            files: preview.files.map(|files| {
+                files
+                    .into_iter()
+                    .map(|file| PreviewFile {
+                        index: file.index,
+                        path: file.path,
+                        size: Bytes(file.size),
+                    })
+                    .collect()
+            }),
+            existing: preview
+                .existing
+                .map(|torrent| Torrent::new(Arc::new(torrent))),
+        })
+    }
+
     /// Logs in to qBittorrent again, once, after it refused torrentql's
     /// credentials. torrentql never tries refused credentials again by
     /// itself, since qBittorrent bans an address after five failed logins:
@@ -143,6 +220,29 @@ impl TorrentMutation {
     async fn retry_qbittorrent_login(&self, ctx: &Context<'_>) -> Result<QbittorrentInfo> {
         Ok(service(ctx)?.retry_qbittorrent_login().await.into())
     }
+}
+
+/// The one source of a torrent given, of `magnet`, `infoHash`, `url` and
+/// `file`.
+pub(super) async fn source_of(
+    ctx: &Context<'_>,
+    magnet: Option<String>,
+    info_hash: Option<String>,
+    url: Option<String>,
+    file: Option<Upload>,
+) -> Result<TorrentSource> {
+    Ok(match (magnet, info_hash, url, file) {
+        (Some(magnet), None, None, None) => TorrentSource::Magnet(magnet),
+        (None, Some(hash), None, None) => TorrentSource::InfoHash(hash),
+        (None, None, Some(url), None) => TorrentSource::Url(url),
+        (None, None, None, Some(file)) => TorrentSource::File(read_upload(ctx, &file).await?),
+        _ => {
+            return Err(AppError::BadUserInput(
+                "give exactly one of magnet, infoHash, url and file".to_owned(),
+            )
+            .into());
+        }
+    })
 }
 
 /// Reads an uploaded `.torrent`, refusing more than the upload limit.

@@ -31,7 +31,7 @@ pub use contents::{ChangedFiles, FileTreeEntry, PathKind, file_tree};
 pub use listing::{
     MAX_PAGE, OrderField, Page, PageRequest, TorrentMatcher, TorrentOrder, TorrentWhere,
 };
-pub use selection::{FileSelection, METADATA_TIMEOUT};
+pub use selection::{FileSelection, METADATA_TIMEOUT, Preview, PreviewFile};
 pub use transfer::PreferenceChanges;
 
 use super::ServiceError;

@@ -5,7 +5,8 @@
 //! metadata has arrived: it is added with qBittorrent's stop condition
 //! "metadata received", and a task waits for the files (at most
 //! [`METADATA_TIMEOUT`]), skips the others and starts it; meanwhile the
-//! torrent shows `fileSelectionPending`.
+//! torrent shows `fileSelectionPending`. And reading what a torrent
+//! holds before adding it, for an "add" dialog.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -13,9 +14,9 @@ use std::time::Duration;
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
-use super::TorrentService;
+use super::{TorrentService, TorrentSource};
 use crate::clients::qbittorrent::{
-    FilePriority, QbittorrentClient, Torrent, TorrentAction, TorrentContent,
+    AddSource, FilePriority, QbittorrentClient, Torrent, TorrentAction, TorrentContent,
 };
 use crate::services::ServiceError;
 use crate::text::quote;
@@ -211,6 +212,93 @@ impl TorrentService {
                 }
             }
         });
+    }
+}
+
+/// What a torrent holds, read before adding it (for an "add" dialog).
+#[derive(Debug, Clone)]
+pub struct Preview {
+    /// The hash qBittorrent would list it under.
+    pub hash: InfoHash,
+    /// Its name (a magnet's `dn`, or its hash, when qBittorrent does not
+    /// have it).
+    pub name: String,
+    /// Its files, by index as qBittorrent numbers them; `None` for a
+    /// magnet whose metadata qBittorrent does not have.
+    pub files: Option<Vec<PreviewFile>>,
+    /// The torrent as qBittorrent lists it, when it has it already.
+    pub existing: Option<Torrent>,
+}
+
+/// One file of a [`Preview`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviewFile {
+    /// Its index, as `files.indexes` and `TorrentFile.index` take it.
+    pub index: i64,
+    /// Its path within the torrent, `/` between folders.
+    pub path: String,
+    /// Bytes.
+    pub size: i64,
+}
+
+impl TorrentService {
+    /// What `source` holds, without adding it: a `.torrent`'s files at
+    /// once; a magnet's only when qBittorrent has it with its metadata.
+    pub async fn preview(&self, source: TorrentSource) -> Result<Preview, ServiceError> {
+        let source = self.resolve(source, None).await?;
+        let ids = match &source {
+            AddSource::Magnets(magnets) => magnets[0].hashes(),
+            AddSource::File(file) => file.hashes(),
+        }
+        .ids();
+        let existing = self.find(&ids).await?;
+        Ok(match source {
+            AddSource::File(file) => Preview {
+                hash: file.info_hash(),
+                name: file.name().to_owned(),
+                files: Some(
+                    file.files()
+                        .into_iter()
+                        .enumerate()
+                        .map(|(index, listed)| PreviewFile {
+                            index: index as i64,
+                            path: listed.path,
+                            size: listed.size,
+                        })
+                        .collect(),
+                ),
+                existing,
+            },
+            AddSource::Magnets(magnets) => {
+                let magnet = &magnets[0];
+                let files = match &existing {
+                    Some(torrent) => {
+                        let files = self.qbittorrent.files(torrent.hash).await?;
+                        (!files.is_empty()).then(|| {
+                            files
+                                .into_iter()
+                                .map(|file| PreviewFile {
+                                    index: file.index,
+                                    path: file.name,
+                                    size: file.size,
+                                })
+                                .collect()
+                        })
+                    }
+                    None => None,
+                };
+                Preview {
+                    hash: magnet.info_hash(),
+                    name: existing
+                        .as_ref()
+                        .map(|torrent| torrent.name.clone())
+                        .or_else(|| magnet.display_name().map(str::to_owned))
+                        .unwrap_or_else(|| magnet.info_hash().to_string()),
+                    files,
+                    existing,
+                }
+            }
+        })
     }
 }
 
