@@ -1304,3 +1304,28 @@ async fn a_preview_numbers_the_files_as_qbittorrent_does_once_added() {
         json!({ "name": "Unknown yet", "files": null, "existing": null })
     );
 }
+
+/// qBittorrent takes the call (a wrong endpoint or form would be refused);
+/// libtorrent then announces as soon as the tracker's minimum interval
+/// (at least 5 minutes by default) allows, too late to watch here.
+#[tokio::test]
+async fn a_reannounce_is_taken_for_each_torrent_and_an_unknown_one_is_not_found() {
+    let app = app().await;
+    let hash = app.add_paused_magnet("announced").await;
+    let unknown = random_hash().to_string();
+    let answer = app
+        .graphql(
+            "mutation($h: [String!]!) { reannounceTorrents(hashes: $h) { hash } }",
+            json!({ "h": [hash, unknown] }),
+        )
+        .await;
+    assert_eq!(
+        answer["data"]["reannounceTorrents"],
+        json!([{ "hash": hash }, null]),
+        "{answer}"
+    );
+    assert_eq!(
+        error_at(&answer, 0),
+        ("NOT_FOUND", &json!(["reannounceTorrents", 1]))
+    );
+}

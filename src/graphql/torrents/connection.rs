@@ -26,8 +26,8 @@ impl TorrentConnection {
         self.0
             .torrents
             .iter()
-            .map(|(cursor, torrent)| TorrentEdge {
-                cursor: cursor.clone(),
+            .map(|(place, torrent)| TorrentEdge {
+                cursor: place.cursor(),
                 node: Torrent::new(torrent.clone()),
             })
             .collect()
@@ -48,8 +48,8 @@ impl TorrentConnection {
         PageInfo {
             has_next_page: self.0.has_next,
             has_previous_page: self.0.has_previous,
-            start_cursor: self.0.torrents.first().map(|(cursor, _)| cursor.clone()),
-            end_cursor: self.0.torrents.last().map(|(cursor, _)| cursor.clone()),
+            start_cursor: self.0.torrents.first().map(|(place, _)| place.cursor()),
+            end_cursor: self.0.torrents.last().map(|(place, _)| place.cursor()),
         }
     }
 

@@ -123,14 +123,34 @@ pub struct PageRequest {
 /// One page of torrents.
 #[derive(Debug, Clone)]
 pub struct Page {
-    /// The torrents on the page, in order, each with its cursor.
-    pub torrents: Vec<(String, Arc<Torrent>)>,
+    /// The torrents on the page, in order, each with its place (see
+    /// [`Place::cursor`]).
+    pub torrents: Vec<(Place, Arc<Torrent>)>,
     /// Every torrent the filter matches, on this page or not.
     pub total: usize,
     /// Whether torrents follow the page.
     pub has_next: bool,
     /// Whether torrents come before it.
     pub has_previous: bool,
+}
+
+/// Where a torrent stands in the order: its cursor, written only when a
+/// client asks for it.
+#[derive(Debug, Clone)]
+pub struct Place {
+    key: Option<SortKey>,
+    hash: InfoHash,
+}
+
+impl Place {
+    /// The opaque cursor of this place, for `after` and `before`.
+    pub fn cursor(&self) -> String {
+        let data = CursorData {
+            k: self.key.clone(),
+            h: self.hash.to_string(),
+        };
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&data).unwrap_or_default())
+    }
 }
 
 /// A torrent's value for the order, compared with others of its kind.
@@ -334,7 +354,13 @@ fn cut(
         .into_iter()
         .skip(from)
         .take(to - from)
-        .map(|(key, torrent)| (cursor(key, torrent.hash), torrent))
+        .map(|(key, torrent)| {
+            let place = Place {
+                key,
+                hash: torrent.hash,
+            };
+            (place, torrent)
+        })
         .collect();
     Ok(Page {
         torrents,
@@ -342,14 +368,6 @@ fn cut(
         has_next: to < total,
         has_previous: from > 0,
     })
-}
-
-fn cursor(key: Option<SortKey>, hash: InfoHash) -> String {
-    let data = CursorData {
-        k: key,
-        h: hash.to_string(),
-    };
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&data).unwrap_or_default())
 }
 
 /// `a` against `b`, unknown values last in both directions.
@@ -472,7 +490,7 @@ mod tests {
         assert_eq!(names(&first), ["alpha", "bravo"]);
         assert!(first.has_next && !first.has_previous);
         assert_eq!(first.total, 4);
-        let after = first.torrents[1].0.clone();
+        let after = first.torrents[1].0.cursor();
         let second = cut(
             sort(all(), order),
             order,
