@@ -777,7 +777,11 @@ async fn file_priorities_are_set_for_many_files_and_shown_in_the_tree() {
     let out_of_range = app
         .graphql(set, json!({ "h": hash, "i": [a], "p": "LOUD" }))
         .await;
-    assert!(out_of_range["errors"].is_array(), "{out_of_range}");
+    assert_eq!(
+        error_at(&out_of_range, 0).0,
+        "BAD_USER_INPUT",
+        "{out_of_range}"
+    );
 }
 
 #[tokio::test]
