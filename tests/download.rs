@@ -57,6 +57,18 @@ async fn seed_files(seeder: &Qbittorrent, name: &str, files: &[(&str, usize)]) -
     made
 }
 
+/// A qBittorrent to seed (A), and one to download into (B), capped at
+/// [`DOWNLOAD_LIMIT_KIB`] so a download takes seconds.
+async fn seeder_and_leecher() -> (Qbittorrent, Qbittorrent) {
+    let seeder = Qbittorrent::start(Options::default()).await;
+    let leecher = Qbittorrent::start(Options {
+        download_limit_kib: Some(DOWNLOAD_LIMIT_KIB),
+        ..Options::default()
+    })
+    .await;
+    (seeder, leecher)
+}
+
 /// Where `seeder` takes BitTorrent connections.
 fn seeder_address(seeder: &Qbittorrent) -> std::net::SocketAddr {
     format!("127.0.0.1:{}", seeder.bittorrent_port)
@@ -78,12 +90,7 @@ async fn introduce(leecher: &Qbittorrent, seeder: &Qbittorrent, torrent: &MadeTo
 
 #[tokio::test]
 async fn a_watched_download_reports_rising_progress_and_one_completion() {
-    let seeder = Qbittorrent::start(Options::default()).await;
-    let leecher = Qbittorrent::start(Options {
-        download_limit_kib: Some(DOWNLOAD_LIMIT_KIB),
-        ..Options::default()
-    })
-    .await;
+    let (seeder, leecher) = seeder_and_leecher().await;
     let made = seed(&seeder, "payload.bin", PAYLOAD_BYTES).await;
 
     // torrentql on B, watched by two real graphql-ws subscribers.
@@ -185,12 +192,7 @@ async fn a_watched_download_reports_rising_progress_and_one_completion() {
 /// every library are not reported.
 #[tokio::test]
 async fn completed_downloads_are_reported_to_jellyfin_once() {
-    let seeder = Qbittorrent::start(Options::default()).await;
-    let leecher = Qbittorrent::start(Options {
-        download_limit_kib: Some(DOWNLOAD_LIMIT_KIB),
-        ..Options::default()
-    })
-    .await;
+    let (seeder, leecher) = seeder_and_leecher().await;
     let mib = 1024 * 1024;
     let reported = seed(&seeder, "reported.bin", 4 * mib).await;
     let retried = seed(&seeder, "retried.bin", 4 * mib).await;
@@ -321,12 +323,7 @@ async fn completed_downloads_are_reported_to_jellyfin_once() {
 #[tokio::test]
 async fn a_magnet_gets_its_files_chosen_when_its_metadata_arrives_and_its_peers_listed_then_banned()
 {
-    let seeder = Qbittorrent::start(Options::default()).await;
-    let leecher = Qbittorrent::start(Options {
-        download_limit_kib: Some(DOWNLOAD_LIMIT_KIB),
-        ..Options::default()
-    })
-    .await;
+    let (seeder, leecher) = seeder_and_leecher().await;
     let mib = 1024 * 1024;
     let made = seed_files(
         &seeder,

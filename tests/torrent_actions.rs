@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::app::{TestApp, data};
@@ -47,24 +47,30 @@ fn new_folder() -> PathBuf {
     new_folder_in(Qbittorrent::shared())
 }
 
+/// Adds the `.torrent` `bytes` through `addTorrent` (saved in `save_path`,
+/// or qBittorrent's default); its hash.
+async fn add_file(app: &TestApp, bytes: Vec<u8>, save_path: Option<&Path>, paused: bool) -> String {
+    let response = app
+        .upload(
+            r#"mutation($file: Upload!, $dir: String, $paused: Boolean) { addTorrent(input: { file: $file, savePath: $dir, paused: $paused }) { hash } }"#,
+            json!({ "file": null, "dir": save_path.map(Path::to_string_lossy), "paused": paused }),
+            "file",
+            bytes,
+        )
+        .await;
+    let answer: Value = response.json().await.expect("JSON");
+    data(&answer)["addTorrent"]["hash"]
+        .as_str()
+        .expect("a hash")
+        .to_owned()
+}
+
 /// Adds a torrent whose data is all there, and waits until qBittorrent
 /// has checked it complete; its hash, and the folder holding it.
 async fn add_complete(app: &TestApp, name: &str) -> (String, PathBuf) {
     let dir = new_folder();
     let made = make_torrent(&dir, name, &[("a.bin", 40_000), ("b/c.bin", 5000)]);
-    let response = app
-        .upload(
-            r#"mutation($file: Upload!, $dir: String) { addTorrent(input: { file: $file, savePath: $dir }) { hash } }"#,
-            json!({ "file": null, "dir": dir.to_string_lossy() }),
-            "file",
-            made.bytes,
-        )
-        .await;
-    let answer: Value = response.json().await.expect("JSON");
-    let hash = data(&answer)["addTorrent"]["hash"]
-        .as_str()
-        .expect("a hash")
-        .to_owned();
+    let hash = add_file(app, made.bytes, Some(&dir), false).await;
     common::eventually(
         "the data checked complete",
         Duration::from_secs(20),
@@ -684,19 +690,7 @@ async fn the_queue_moves_when_queueing_is_on_and_says_so_when_off() {
 /// complete), paused; its hash.
 async fn add_incomplete(app: &TestApp, name: &str) -> String {
     let made = make_torrent(&new_folder(), name, &[("a.bin", 40_000), ("b/c.bin", 5000)]);
-    let response = app
-        .upload(
-            r#"mutation($file: Upload!, $dir: String) { addTorrent(input: { file: $file, savePath: $dir, paused: true }) { hash } }"#,
-            json!({ "file": null, "dir": new_folder().to_string_lossy() }),
-            "file",
-            made.bytes,
-        )
-        .await;
-    let answer: Value = response.json().await.expect("JSON");
-    data(&answer)["addTorrent"]["hash"]
-        .as_str()
-        .expect("a hash")
-        .to_owned()
+    add_file(app, made.bytes, Some(&new_folder()), true).await
 }
 
 /// The torrent's files as qBittorrent lists them: (name, priority) by
@@ -1112,19 +1106,7 @@ async fn web_seeds_and_piece_states_are_as_qbittorrent_lists_them() {
         &[("a.bin", 40_000), ("b.bin", 9000)],
         &[web_seed],
     );
-    let response = app
-        .upload(
-            r#"mutation($file: Upload!, $dir: String) { addTorrent(input: { file: $file, savePath: $dir, paused: true }) { hash } }"#,
-            json!({ "file": null, "dir": new_folder().to_string_lossy() }),
-            "file",
-            made.bytes,
-        )
-        .await;
-    let answer: Value = response.json().await.expect("JSON");
-    let hash = data(&answer)["addTorrent"]["hash"]
-        .as_str()
-        .expect("a hash")
-        .to_owned();
+    let hash = add_file(app, made.bytes, Some(&new_folder()), true).await;
     let query = "query($h: String!) { torrent(hash: $h) { webSeeds pieceStates } }";
     let answer = app.graphql(query, json!({ "h": hash })).await;
     assert_eq!(data(&answer)["torrent"]["webSeeds"], json!([web_seed]));
@@ -1261,19 +1243,7 @@ async fn a_preview_numbers_the_files_as_qbittorrent_does_once_added() {
     assert_eq!(before["size"], 10_100);
     assert_eq!(before["existing"], Value::Null);
 
-    let response = app
-        .upload(
-            r#"mutation($file: Upload!) { addTorrent(input: { file: $file, paused: true }) { hash } }"#,
-            json!({ "file": null }),
-            "file",
-            made.bytes.clone(),
-        )
-        .await;
-    let added: Value = response.json().await.expect("JSON");
-    let hash = data(&added)["addTorrent"]["hash"]
-        .as_str()
-        .expect("hash")
-        .to_owned();
+    let hash = add_file(app, made.bytes.clone(), None, true).await;
     let shown: Vec<Value> = Qbittorrent::shared()
         .client()
         .files(hash.parse().expect("hash"))

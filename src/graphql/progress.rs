@@ -10,10 +10,9 @@ use async_graphql::{Context, Object, Result, SimpleObject, Subscription};
 use futures::{Stream, StreamExt};
 
 use super::guards::{AdminGuard, admin_claims};
-use super::torrents::{Torrent, TorrentWhereInput, Torrents, parse_hash};
+use super::torrents::{self, Torrent, TorrentWhereInput, Torrents, parse_hash};
 use super::transfer::Transfer;
 use crate::error::AppError;
-use crate::services::TorrentService;
 use crate::services::mirror::{Matching, ProgressEvent, TorrentMirror};
 use crate::torrent::InfoHash;
 
@@ -83,8 +82,7 @@ impl ProgressSubscription {
         let hashes = parse_hashes(hashes)?;
         let matching = match matching {
             Some(matching) => {
-                let matcher = ctx
-                    .data::<Arc<TorrentService>>()?
+                let matcher = torrents::service(ctx)?
                     .matcher(&matching.into())
                     .await
                     .map_err(AppError::from)?;

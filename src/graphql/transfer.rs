@@ -9,10 +9,10 @@ use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result, 
 
 use super::guards::AdminGuard;
 use super::scalars::Bytes;
+use super::torrents::service;
 use crate::clients::qbittorrent::{Preferences as QbittorrentPreferences, ServerState};
 use crate::error::AppError;
 use crate::graphql::cost;
-use crate::services::TorrentService;
 use crate::services::torrents::PreferenceChanges;
 
 /// qBittorrent's transfer and server state.
@@ -271,10 +271,6 @@ impl TransferMutation {
             .map_err(AppError::from)?;
         Ok(preferences.into())
     }
-}
-
-fn service<'a>(ctx: &'a Context<'_>) -> Result<&'a Arc<TorrentService>> {
-    ctx.data::<Arc<TorrentService>>()
 }
 
 /// A limit in bytes per second, `None` for none (qBittorrent's 0 or -1).

@@ -22,7 +22,6 @@ use crate::graphql::libraries::Library;
 use crate::graphql::loaders::FilesLoader;
 use crate::graphql::node::NodeId;
 use crate::graphql::scalars::{Bytes, DateTime};
-use crate::services::TorrentService;
 use crate::services::libraries::LibraryService;
 use crate::services::torrents::file_tree;
 
@@ -294,14 +293,14 @@ torrent_fields! {
         /// its files (`addTorrent` with `files`); it then skips the others
         /// and starts it.
         async fn file_selection_pending(&self, ctx: &Context<'_>) -> Result<bool> {
-            let service = ctx.data::<Arc<TorrentService>>()?;
+            let service = super::service(ctx)?;
             Ok(service.is_file_selection_pending(self.0.hash))
         }
 
         /// The torrent's web seeds (HTTP sources), by URL.
         #[graphql(complexity = "cost::FILES + child_complexity")]
         async fn web_seeds(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-            let service = ctx.data::<Arc<TorrentService>>()?;
+            let service = super::service(ctx)?;
             Ok(service.web_seeds(self.0.hash).await.map_err(AppError::from)?)
         }
 
@@ -311,7 +310,7 @@ torrent_fields! {
         /// magnet's metadata arrives.
         #[graphql(complexity = "cost::FILES + child_complexity")]
         async fn piece_states(&self, ctx: &Context<'_>) -> Result<String> {
-            let service = ctx.data::<Arc<TorrentService>>()?;
+            let service = super::service(ctx)?;
             let states = service.piece_states(self.0.hash).await.map_err(AppError::from)?;
             Ok(states.iter().map(|state| char::from(b'0' + (*state).min(2))).collect())
         }
@@ -320,7 +319,7 @@ torrent_fields! {
         /// address; synced from qBittorrent incrementally.
         #[graphql(complexity = "cost::FILES + child_complexity")]
         async fn connected_peers(&self, ctx: &Context<'_>) -> Result<Vec<Peer>> {
-            let service = ctx.data::<Arc<TorrentService>>()?;
+            let service = super::service(ctx)?;
             let peers = service.peers(self.0.hash).await.map_err(AppError::from)?;
             Ok(peers.into_iter().map(Peer::from).collect())
         }
@@ -329,7 +328,7 @@ torrent_fields! {
         /// entries), in qBittorrent's order.
         #[graphql(complexity = "cost::FILES + child_complexity")]
         async fn trackers(&self, ctx: &Context<'_>) -> Result<Vec<Tracker>> {
-            let service = ctx.data::<Arc<TorrentService>>()?;
+            let service = super::service(ctx)?;
             let trackers = service.trackers(self.0.hash).await.map_err(AppError::from)?;
             Ok(trackers.into_iter().map(Tracker::from).collect())
         }

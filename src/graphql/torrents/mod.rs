@@ -31,7 +31,8 @@ pub(super) use object::{TorrentFields, TorrentFile};
 pub use queries::TorrentQuery;
 pub(super) use queries::{Category, QbittorrentInfo};
 
-fn service<'a>(ctx: &'a Context<'_>) -> Result<&'a Arc<TorrentService>> {
+/// The torrent service every torrent and qBittorrent resolver sits on.
+pub(super) fn service<'a>(ctx: &'a Context<'_>) -> Result<&'a Arc<TorrentService>> {
     ctx.data::<Arc<TorrentService>>()
 }
 

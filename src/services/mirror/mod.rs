@@ -286,12 +286,22 @@ impl TorrentMirror {
         category: Option<&str>,
         hashes: Option<&[InfoHash]>,
     ) -> Option<Vec<Arc<Torrent>>> {
+        self.select(hashes, |torrent| {
+            filter.matches(torrent) && category.is_none_or(|category| torrent.category == category)
+        })
+    }
+
+    /// The torrents `hashes` names (every torrent when `None`) that
+    /// `matches`, oldest first, or `None` when the mirror is not fresh.
+    pub fn select(
+        &self,
+        hashes: Option<&[InfoHash]>,
+        matches: impl Fn(&Torrent) -> bool,
+    ) -> Option<Vec<Arc<Torrent>>> {
         if !self.is_fresh() {
             return None;
         }
-        Some(self.read().select(hashes, |torrent| {
-            filter.matches(torrent) && category.is_none_or(|category| torrent.category == category)
-        }))
+        Some(self.read().select(hashes, matches))
     }
 
     /// The torrents with a tracker on `host`, as last synced (fresh or

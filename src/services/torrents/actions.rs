@@ -13,7 +13,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::{
-    POLL_INTERVAL, STATE_CHANGE_TIMEOUT, TorrentService, clean_category, clean_name, poll_every,
+    POLL_INTERVAL, STATE_CHANGE_TIMEOUT, TorrentService, clean_category, clean_name, once_shown,
+    poll_every,
 };
 use crate::clients::qbittorrent::{
     ApiVersion, QbittorrentError, QueueMove, ShareLimit, Torrent, TorrentAction, TorrentFilter,
@@ -498,25 +499,12 @@ impl TorrentService {
             return Ok(HashMap::new());
         }
         let list = || async {
-            self.qbittorrent
+            Ok(self
+                .qbittorrent
                 .torrents(TorrentFilter::All, None, Some(ids))
-                .await
+                .await?)
         };
-        let settled = poll_every(POLL_INTERVAL, STATE_CHANGE_TIMEOUT, || async {
-            let listed = list().await?;
-            Ok::<_, ServiceError>(listed.iter().all(&shows).then_some(listed))
-        })
-        .await?;
-        let last = match settled {
-            Some(listed) => listed,
-            None => {
-                tracing::debug!(
-                    count = ids.len(),
-                    "qBittorrent did not show a change in time; answering what it shows"
-                );
-                list().await?
-            }
-        };
+        let last = once_shown(list, |listed: &Vec<Torrent>| listed.iter().all(&shows)).await?;
         Ok(last
             .into_iter()
             .map(|torrent| {

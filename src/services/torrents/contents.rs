@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{POLL_INTERVAL, STATE_CHANGE_TIMEOUT, TorrentService, not_found_as, poll_every};
+use super::{TorrentService, listed_id, not_found_as, once_shown};
 use crate::clients::qbittorrent::{FilePriority, QbittorrentError, TorrentContent, Tracker};
 use crate::services::ServiceError;
 use crate::text::quote;
@@ -61,7 +61,7 @@ pub enum PathKind {
 impl TorrentService {
     /// The files of a torrent (empty until a magnet's metadata arrives).
     pub async fn files(&self, hash: InfoHash) -> Result<Vec<TorrentContent>, ServiceError> {
-        let id = self.mirror.id_of(hash).unwrap_or(hash);
+        let id = listed_id(&self.mirror, hash);
         self.qbittorrent
             .files(id)
             .await
@@ -167,7 +167,7 @@ impl TorrentService {
 
     /// A torrent's trackers, without the DHT, PeX and LSD entries.
     pub async fn trackers(&self, hash: InfoHash) -> Result<Vec<Tracker>, ServiceError> {
-        let id = self.mirror.id_of(hash).unwrap_or(hash);
+        let id = listed_id(&self.mirror, hash);
         let trackers = self
             .qbittorrent
             .trackers(id)
@@ -234,11 +234,7 @@ impl TorrentService {
         hash: InfoHash,
         urls: &[String],
     ) -> Result<Vec<Tracker>, ServiceError> {
-        if urls.is_empty() || urls.len() > MAX_TRACKERS_PER_CHANGE {
-            return Err(ServiceError::InvalidInput(format!(
-                "give 1 to {MAX_TRACKERS_PER_CHANGE} tracker URLs"
-            )));
-        }
+        check_tracker_count(urls)?;
         let id = self.require(hash).await?.hash;
         let trackers = self.trackers(id).await?;
         if let Some(unknown) = urls
@@ -259,7 +255,7 @@ impl TorrentService {
 
     /// A torrent's web seeds (HTTP sources), by URL.
     pub async fn web_seeds(&self, hash: InfoHash) -> Result<Vec<String>, ServiceError> {
-        let id = self.mirror.id_of(hash).unwrap_or(hash);
+        let id = listed_id(&self.mirror, hash);
         self.qbittorrent
             .web_seeds(id)
             .await
@@ -268,7 +264,7 @@ impl TorrentService {
 
     /// Each piece of a torrent: 0 missing, 1 downloading, 2 downloaded.
     pub async fn piece_states(&self, hash: InfoHash) -> Result<Vec<u8>, ServiceError> {
-        let id = self.mirror.id_of(hash).unwrap_or(hash);
+        let id = listed_id(&self.mirror, hash);
         self.qbittorrent
             .piece_states(id)
             .await
@@ -276,40 +272,24 @@ impl TorrentService {
     }
 
     /// The torrent's files once `shows` holds for them (or after
-    /// [`STATE_CHANGE_TIMEOUT`], as they are then).
+    /// [`super::STATE_CHANGE_TIMEOUT`], as they are then).
     async fn files_once(
         &self,
         id: InfoHash,
         shows: impl Fn(&[TorrentContent]) -> bool,
     ) -> Result<ChangedFiles, ServiceError> {
-        let shown = poll_every(POLL_INTERVAL, STATE_CHANGE_TIMEOUT, || async {
-            let files = self.files(id).await?;
-            Ok::<_, ServiceError>(shows(&files).then_some(files))
-        })
-        .await?;
-        let files = match shown {
-            Some(files) => files,
-            None => self.files(id).await?,
-        };
+        let files = once_shown(|| self.files(id), |files: &Vec<_>| shows(files)).await?;
         Ok(ChangedFiles { torrent: id, files })
     }
 
     /// The torrent's trackers once `shows` holds for them (or after
-    /// [`STATE_CHANGE_TIMEOUT`], as they are then).
+    /// [`super::STATE_CHANGE_TIMEOUT`], as they are then).
     async fn trackers_once(
         &self,
         hash: InfoHash,
         shows: impl Fn(&[Tracker]) -> bool,
     ) -> Result<Vec<Tracker>, ServiceError> {
-        let shown = poll_every(POLL_INTERVAL, STATE_CHANGE_TIMEOUT, || async {
-            let trackers = self.trackers(hash).await?;
-            Ok::<_, ServiceError>(shows(&trackers).then_some(trackers))
-        })
-        .await?;
-        match shown {
-            Some(trackers) => Ok(trackers),
-            None => self.trackers(hash).await,
-        }
+        once_shown(|| self.trackers(hash), |trackers: &Vec<_>| shows(trackers)).await
     }
 }
 
@@ -437,11 +417,7 @@ fn clean_relative_path(path: &str) -> Result<String, ServiceError> {
 
 /// Trims tracker URLs and refuses any that is not http, https or udp.
 fn check_tracker_urls(urls: &[String]) -> Result<Vec<String>, ServiceError> {
-    if urls.is_empty() || urls.len() > MAX_TRACKERS_PER_CHANGE {
-        return Err(ServiceError::InvalidInput(format!(
-            "give 1 to {MAX_TRACKERS_PER_CHANGE} tracker URLs"
-        )));
-    }
+    check_tracker_count(urls)?;
     urls.iter()
         .map(|url| {
             let url = url.trim();
@@ -459,6 +435,16 @@ fn check_tracker_urls(urls: &[String]) -> Result<Vec<String>, ServiceError> {
             }
         })
         .collect()
+}
+
+/// Refuses no tracker URL, or more than [`MAX_TRACKERS_PER_CHANGE`].
+fn check_tracker_count(urls: &[String]) -> Result<(), ServiceError> {
+    if urls.is_empty() || urls.len() > MAX_TRACKERS_PER_CHANGE {
+        return Err(ServiceError::InvalidInput(format!(
+            "give 1 to {MAX_TRACKERS_PER_CHANGE} tracker URLs"
+        )));
+    }
+    Ok(())
 }
 
 fn unknown_tracker(url: &str) -> ServiceError {

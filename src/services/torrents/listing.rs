@@ -181,13 +181,19 @@ impl TorrentService {
         page: &PageRequest,
     ) -> Result<Page, ServiceError> {
         let matcher = self.matcher(matching).await?;
-        let torrents = self
-            .list(matching.state, matching.category.as_deref(), hashes)
-            .await?;
-        let matched = torrents
-            .into_iter()
-            .filter(|torrent| matcher.matches(torrent))
-            .collect();
+        // Filtered inside the mirror: only the matching torrents are copied.
+        let matched = match self
+            .mirror
+            .select(hashes, |torrent| matcher.matches(torrent))
+        {
+            Some(matched) => matched,
+            None => self
+                .list(matching.state, matching.category.as_deref(), hashes)
+                .await?
+                .into_iter()
+                .filter(|torrent| matcher.matches(torrent))
+                .collect(),
+        };
         cut(sort(matched, order), order, page)
     }
 

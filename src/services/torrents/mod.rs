@@ -591,6 +591,37 @@ where
     }
 }
 
+/// What `fetch` answers once `shows` holds for it, asked every
+/// [`POLL_INTERVAL`]; after [`STATE_CHANGE_TIMEOUT`], what it answers then
+/// (qBittorrent took a change but does not show it yet).
+async fn once_shown<T, Fetch, Answer>(
+    fetch: Fetch,
+    shows: impl Fn(&T) -> bool,
+) -> Result<T, ServiceError>
+where
+    Fetch: Fn() -> Answer,
+    Answer: std::future::Future<Output = Result<T, ServiceError>>,
+{
+    let shown = poll_every(POLL_INTERVAL, STATE_CHANGE_TIMEOUT, || async {
+        let fetched = fetch().await?;
+        Ok::<_, ServiceError>(shows(&fetched).then_some(fetched))
+    })
+    .await?;
+    match shown {
+        Some(fetched) => Ok(fetched),
+        None => {
+            tracing::debug!("qBittorrent did not show a change in time; answering what it shows");
+            fetch().await
+        }
+    }
+}
+
+/// The id qBittorrent lists the torrent `hash` names under, as the mirror
+/// knows it (`hash` itself when it does not).
+fn listed_id(mirror: &TorrentMirror, hash: InfoHash) -> InfoHash {
+    mirror.id_of(hash).unwrap_or(hash)
+}
+
 fn not_found_as(error: QbittorrentError, hash: InfoHash) -> ServiceError {
     match error {
         QbittorrentError::NotFound => ServiceError::TorrentNotFound(hash),

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use serde_json::{Map, Value};
 
-use super::{TorrentService, not_found_as};
+use super::{TorrentService, listed_id, not_found_as};
 use crate::clients::qbittorrent::Peer;
 use crate::services::ServiceError;
 use crate::text::quote;
@@ -34,7 +34,7 @@ struct PeerList {
 impl TorrentService {
     /// A torrent's peers now, by address.
     pub async fn peers(&self, hash: InfoHash) -> Result<Vec<Peer>, ServiceError> {
-        let id = self.mirror.id_of(hash).unwrap_or(hash);
+        let id = listed_id(&self.mirror, hash);
         let rid = self.peer_lists.rid(id);
         let data = self
             .qbittorrent
