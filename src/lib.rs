@@ -22,6 +22,8 @@
 //! - [`clients`]: one typed client per upstream: qBittorrent, the apibay and
 //!   Torznab indexers, Jellyfin, `.torrent` URLs.
 //! - [`torrent`]: info hashes, magnet links and `.torrent` files; pure code.
+//! - [`release`]: release names read as facts (title, episode, resolution,
+//!   source, codecs...); pure code.
 //! - [`managed`]: a qbittorrent-nox of our own when none is configured.
 //! - [`data_dir`]: the small private files kept in the data directory.
 //! - [`memory`]: hands memory freed after large answers back to the kernel.
@@ -30,7 +32,7 @@
 //! - [`text`]: quoting user input inside messages, cut short.
 //!
 //! Dependencies point one way: `app` -> `http` -> `graphql` -> `services`
-//! -> `clients` / `torrent`, with `config`, `auth`, `save_path` and `text`
+//! -> `clients` / `torrent` / `release`, with `config`, `auth`, `save_path` and `text`
 //! below them all.
 
 pub mod app;
@@ -43,6 +45,7 @@ pub mod graphql;
 pub mod http;
 pub mod managed;
 pub mod memory;
+pub mod release;
 pub mod save_path;
 pub mod services;
 pub mod text;
