@@ -22,6 +22,7 @@ use crate::services::libraries::{LibraryService, PathMappings};
 use crate::services::login::LoginService;
 use crate::services::mirror::SyncSettings;
 use crate::services::search::SearchService;
+use crate::services::search::library_check::LibraryCheck;
 
 /// A started backend: the state to serve, and the qbittorrent-nox we run
 /// ourselves when no `qbittorrent.url` is configured.
@@ -149,9 +150,14 @@ fn wire(
         .with_indexer_keys(IndexerKeys::new(&config.search.torznab))
         .with_torrent_limits(config.limits.torrent()),
     );
+    let library_check = jellyfin
+        .as_ref()
+        .zip(config.jellyfin.as_ref())
+        .map(|(client, jellyfin)| LibraryCheck::new(Arc::clone(client), jellyfin.cache_ttl));
     let search = Arc::new(
         SearchService::new(&config.search, config.qbittorrent.trackers.clone())
-            .context("cannot build the search clients")?,
+            .context("cannot build the search clients")?
+            .with_libraries(Arc::clone(&libraries), library_check),
     );
     let login = Arc::new(LoginService::new(jellyfin, Arc::clone(&auth)));
     let schema = graphql::build(

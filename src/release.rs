@@ -278,14 +278,14 @@ pub enum AudioCodec {
 }
 
 /// What a release name says about the release.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReleaseFacts {
     /// The film's or series' title, words separated by spaces.
     pub title: Option<String>,
     /// The film's year (or, for a series, the year the name gives).
     pub year: Option<i32>,
     /// What it is.
-    pub kind: Option<ReleaseKind>,
+    pub kind: ReleaseKind,
     /// Season numbers: one for an episode, several for a multi-season pack.
     pub seasons: Vec<u32>,
     /// Episode numbers; without a season, anime-style absolute numbers.
@@ -304,7 +304,7 @@ pub struct ReleaseFacts {
     pub audio_codecs: Vec<AudioCodec>,
     /// Audio channels: `2.0`, `5.1`, `7.1`.
     pub audio_channels: Option<String>,
-    /// Spoken languages named in it, in English (`French`), `Multi` for MULTi.
+    /// Spoken languages named in it, in English (`French`), `Multi` for `MULTi`.
     pub languages: Vec<String>,
     /// Subtitle languages named in it, in English.
     pub subtitle_languages: Vec<String>,
@@ -389,7 +389,7 @@ impl ReleaseFacts {
                 _ => title.to_owned(),
             }),
             year,
-            kind: Some(kind),
+            kind,
             seasons,
             episodes,
             season_pack,
@@ -635,7 +635,7 @@ mod tests {
     fn an_episode_name_is_read_whole() {
         let facts = ReleaseFacts::parse("Show.Name.S02E05.1080p.WEB-DL.DDP5.1.H.264-GROUP");
         assert_eq!(facts.title.as_deref(), Some("Show Name"));
-        assert_eq!(facts.kind, Some(ReleaseKind::Episode));
+        assert_eq!(facts.kind, ReleaseKind::Episode);
         assert_eq!((facts.seasons, facts.episodes), (vec![2], vec![5]));
         assert_eq!(facts.resolution, Some(Resolution::Hd1080p));
         assert_eq!(facts.source, Some(ReleaseSource::WebDl));
@@ -674,7 +674,7 @@ mod tests {
     #[test]
     fn an_iso_is_no_film() {
         let facts = ReleaseFacts::parse("ubuntu-22.04.3-desktop-amd64.iso");
-        assert_eq!(facts.kind, Some(ReleaseKind::Other));
+        assert_eq!(facts.kind, ReleaseKind::Other);
     }
 
     #[test]

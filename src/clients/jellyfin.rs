@@ -1,5 +1,5 @@
-//! Client for Jellyfin's HTTP API (10.8 to 12.0): libraries, "media
-//! updated" notices, and logging users in.
+//! Client for Jellyfin's HTTP API (10.8 to 12.0): libraries, the films and
+//! episodes in them, "media updated" notices, and logging users in.
 //!
 //! Authentication uses `Authorization: MediaBrowser ...`, the one form
 //! every version accepts (`X-Emby-Token` and `api_key` are deprecated and
@@ -57,6 +57,64 @@ pub struct VirtualFolder {
     /// Jellyfin's id of the library.
     #[serde(default)]
     pub item_id: Option<String>,
+}
+
+/// A film, series or episode in Jellyfin's libraries (`GET /Items`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LibraryItem {
+    /// Jellyfin's id of the item.
+    pub id: String,
+    /// The film's, series' or episode's name.
+    pub name: String,
+    /// `Movie`, `Series` or `Episode`.
+    #[serde(rename = "Type")]
+    pub kind: String,
+    /// The year it came out.
+    #[serde(default)]
+    pub production_year: Option<i32>,
+    /// `Imdb`, `Tmdb`, `Tvdb`... to the id there; absent ones omitted.
+    #[serde(default, deserialize_with = "provider_ids")]
+    pub provider_ids: Vec<(String, String)>,
+    /// For an episode: its series' id.
+    #[serde(default)]
+    pub series_id: Option<String>,
+    /// For an episode: its series' name.
+    #[serde(default)]
+    pub series_name: Option<String>,
+    /// For an episode: its season's number.
+    #[serde(default)]
+    pub parent_index_number: Option<u32>,
+    /// For an episode: its number in the season.
+    #[serde(default)]
+    pub index_number: Option<u32>,
+    /// For a file holding several episodes: the last one's number.
+    #[serde(default)]
+    pub index_number_end: Option<u32>,
+    /// Where it is on Jellyfin's disk.
+    #[serde(default)]
+    pub path: Option<String>,
+}
+
+/// `ProviderIds` with empty or null values left out (Jellyfin writes
+/// `"Tmdb": ""` for an id that was cleared).
+fn provider_ids<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<(String, String)>, D::Error> {
+    let ids: Option<std::collections::BTreeMap<String, Option<String>>> =
+        Deserialize::deserialize(deserializer)?;
+    Ok(ids
+        .into_iter()
+        .flatten()
+        .filter_map(|(provider, id)| Some((provider, id.filter(|id| !id.trim().is_empty())?)))
+        .collect())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ItemsAnswer {
+    #[serde(default)]
+    items: Vec<LibraryItem>,
 }
 
 /// A successful login.
@@ -129,6 +187,54 @@ impl JellyfinClient {
             .await
             .map_err(|error| transport_error(&error))?;
         parse_virtual_folders(&body)
+    }
+
+    /// `GET /Items`: every film, series and episode, with the facts to
+    /// match a release to them (provider ids, year, season and episode
+    /// numbers, path) and nothing else (no images, no user data).
+    /// Jellyfin 10.8 needs `userId` (an API key has no user); 10.9 and
+    /// later take it too, and answer for that user's view.
+    pub async fn library_items(&self, user_id: &str) -> Result<Vec<LibraryItem>, JellyfinError> {
+        let mut url = self.endpoint("Items");
+        url.query_pairs_mut()
+            .append_pair("userId", user_id)
+            .append_pair("Recursive", "true")
+            .append_pair("IncludeItemTypes", "Movie,Series,Episode")
+            .append_pair("Fields", "ProviderIds,Path")
+            .append_pair("EnableImages", "false")
+            .append_pair("EnableUserData", "false")
+            .append_pair("EnableTotalRecordCount", "false");
+        let response = self
+            .http
+            .get(url)
+            .header(AUTHORIZATION, self.token_header(&self.api_key))
+            .send()
+            .await
+            .map_err(|error| transport_error(&error))?;
+        let response = api_key_status(response).await?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|error| transport_error(&error))?;
+        parse_items(&body)
+    }
+
+    /// `GET /Users`: the id of the first enabled administrator, whose view
+    /// of the libraries is all of them.
+    pub async fn administrator_id(&self) -> Result<String, JellyfinError> {
+        let response = self
+            .http
+            .get(self.endpoint("Users"))
+            .header(AUTHORIZATION, self.token_header(&self.api_key))
+            .send()
+            .await
+            .map_err(|error| transport_error(&error))?;
+        let response = api_key_status(response).await?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|error| transport_error(&error))?;
+        parse_administrator_id(&body)
     }
 
     /// `POST /Library/Media/Updated`: Jellyfin rescans the nearest folder
@@ -266,6 +372,43 @@ pub fn parse_login(body: &[u8]) -> Result<LoggedIn, JellyfinError> {
         is_administrator: policy.is_administrator,
         access_token: SecretString::from(answer.access_token),
     })
+}
+
+/// Reads a `GET /Users` answer: the first enabled administrator's id.
+pub fn parse_administrator_id(body: &[u8]) -> Result<String, JellyfinError> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct User {
+        id: String,
+        #[serde(default)]
+        policy: Option<Policy>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Policy {
+        #[serde(default)]
+        is_administrator: bool,
+        #[serde(default)]
+        is_disabled: bool,
+    }
+    let users: Vec<User> = serde_json::from_slice(body)
+        .map_err(|error| JellyfinError::Other(format!("users are not valid JSON: {error}")))?;
+    users
+        .into_iter()
+        .find(|user| {
+            user.policy
+                .as_ref()
+                .is_some_and(|policy| policy.is_administrator && !policy.is_disabled)
+        })
+        .map(|user| user.id)
+        .ok_or_else(|| JellyfinError::Other("Jellyfin lists no enabled administrator".to_owned()))
+}
+
+/// Reads a `GET /Items` answer.
+pub fn parse_items(body: &[u8]) -> Result<Vec<LibraryItem>, JellyfinError> {
+    serde_json::from_slice::<ItemsAnswer>(body)
+        .map(|answer| answer.items)
+        .map_err(|error| JellyfinError::Other(format!("library items are not valid JSON: {error}")))
 }
 
 /// Maps the status of a call made with the API key.

@@ -21,7 +21,8 @@ pub struct JellyfinConfig {
     /// Bound on every call to Jellyfin.
     #[serde(with = "humantime_serde")]
     pub timeout: Duration,
-    /// How long Jellyfin's library list is reused before asking again.
+    /// How long Jellyfin's library list, and its films and episodes for
+    /// search results' `inLibrary`, are reused before asking again.
     #[serde(with = "humantime_serde")]
     pub cache_ttl: Duration,
 }

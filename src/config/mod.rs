@@ -37,7 +37,7 @@ pub use libraries::{LibraryConfig, PathMappingConfig};
 pub use limits::LimitsConfig;
 pub use playground::PlaygroundConfig;
 pub use qbittorrent::{ManagedConfig, QbittorrentConfig};
-pub use search::{ApibayConfig, SearchConfig, TorznabConfig};
+pub use search::{ApibayConfig, QualityConfig, SearchConfig, TorznabConfig};
 pub use server::ServerConfig;
 pub use sync::SyncConfig;
 

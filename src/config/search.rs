@@ -1,6 +1,8 @@
 //! `[search]`: the indexers the `search` query asks (apibay, and Torznab
-//! indexers such as Jackett and Prowlarr) and how long answers are reused.
+//! indexers such as Jackett and Prowlarr), how long answers are reused, and
+//! `[search.quality]`: how results rank by quality and which are refused.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -10,6 +12,7 @@ use url::Url;
 use super::Problems;
 use super::lenient;
 use super::values::{masked_required, parse_base_url, parse_duration, parse_timeout};
+use crate::release::{ReleaseSource, Resolution, VideoCodec};
 
 /// Torrent indexers searched by the `search` query.
 #[derive(Debug, Clone, Serialize)]
@@ -21,6 +24,90 @@ pub struct SearchConfig {
     pub apibay: ApibayConfig,
     /// Torznab providers, in the order they are listed.
     pub torznab: Vec<TorznabConfig>,
+    /// How results rank by quality, and which are refused.
+    pub quality: QualityConfig,
+}
+
+/// `[search.quality]`: the preference `orderBy: {field: QUALITY}` follows
+/// (resolution first, then source, then video codec; each list best
+/// first, anything unlisted or unknown after everything listed), and the
+/// results no one wants to see.
+#[derive(Debug, Clone, Serialize)]
+pub struct QualityConfig {
+    /// Resolutions, best first.
+    #[serde(serialize_with = "names")]
+    pub resolutions: Vec<Resolution>,
+    /// Sources, best first.
+    #[serde(serialize_with = "names")]
+    pub sources: Vec<ReleaseSource>,
+    /// Video codecs, best first.
+    #[serde(serialize_with = "names")]
+    pub video_codecs: Vec<VideoCodec>,
+    /// Results from these sources are refused (hidden unless asked for).
+    #[serde(serialize_with = "names")]
+    pub refuse_sources: Vec<ReleaseSource>,
+    /// Results in these resolutions are refused.
+    #[serde(serialize_with = "names")]
+    pub refuse_resolutions: Vec<Resolution>,
+    /// The largest torrent wanted per library kind (`movies`, `tvshows`),
+    /// in bytes; larger results are refused.
+    pub max_size: BTreeMap<String, u64>,
+}
+
+/// The library kinds `max_size` takes: Jellyfin's collection types for
+/// films and series.
+pub const SIZED_KINDS: &[&str] = &["movies", "tvshows"];
+
+/// A name the configuration uses for each value of a quality enum.
+pub trait Named: Copy + 'static {
+    /// Every value.
+    const ALL: &'static [Self];
+    /// The configuration's name for it.
+    fn name(self) -> &'static str;
+}
+
+impl Named for Resolution {
+    const ALL: &'static [Self] = &Resolution::ALL;
+    fn name(self) -> &'static str {
+        Resolution::name(self)
+    }
+}
+
+impl Named for ReleaseSource {
+    const ALL: &'static [Self] = &ReleaseSource::ALL;
+    fn name(self) -> &'static str {
+        ReleaseSource::name(self)
+    }
+}
+
+impl Named for VideoCodec {
+    const ALL: &'static [Self] = &VideoCodec::ALL;
+    fn name(self) -> &'static str {
+        VideoCodec::name(self)
+    }
+}
+
+fn names<T: Named, S: serde::Serializer>(values: &[T], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(values.iter().map(|value| value.name()))
+}
+
+/// Reads a list of names (`["1080p", "720p"]`), each known and listed once.
+fn parse_names<T: Named + PartialEq>(names: &[String]) -> Result<Vec<T>, String> {
+    let mut values = Vec::new();
+    for name in names {
+        let value = T::ALL
+            .iter()
+            .find(|value| value.name().eq_ignore_ascii_case(name.trim()))
+            .ok_or_else(|| {
+                let known: Vec<&str> = T::ALL.iter().map(|value| value.name()).collect();
+                format!("unknown value {name:?}; known: {}", known.join(", "))
+            })?;
+        if values.contains(value) {
+            return Err(format!("{name:?} is listed twice"));
+        }
+        values.push(*value);
+    }
+    Ok(values)
 }
 
 /// The apibay provider (The Pirate Bay's JSON API).
@@ -59,6 +146,7 @@ pub(super) struct RawSearch {
     cache_ttl: String,
     apibay: RawApibay,
     torznab: Vec<RawTorznab>,
+    quality: RawQuality,
 }
 
 impl Default for RawSearch {
@@ -67,8 +155,110 @@ impl Default for RawSearch {
             cache_ttl: "60s".to_owned(),
             apibay: RawApibay::default(),
             torznab: Vec::new(),
+            quality: RawQuality::default(),
         }
     }
+}
+
+#[derive(Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RawQuality {
+    #[serde(deserialize_with = "lenient::strings")]
+    resolutions: Vec<String>,
+    #[serde(deserialize_with = "lenient::strings")]
+    sources: Vec<String>,
+    #[serde(deserialize_with = "lenient::strings")]
+    video_codecs: Vec<String>,
+    #[serde(deserialize_with = "lenient::strings")]
+    refuse_sources: Vec<String>,
+    #[serde(deserialize_with = "lenient::strings")]
+    refuse_resolutions: Vec<String>,
+    max_size: BTreeMap<String, toml::Value>,
+}
+
+impl Default for RawQuality {
+    fn default() -> Self {
+        let names = |names: &[&str]| names.iter().map(|name| (*name).to_owned()).collect();
+        Self {
+            resolutions: names(&["4320p", "2160p", "1440p", "1080p", "720p", "sd"]),
+            sources: names(&[
+                "remux",
+                "bluray",
+                "web_dl",
+                "webrip",
+                "hdtv",
+                "dvd",
+                "vhs",
+                "screener",
+                "workprint",
+                "telecine",
+                "telesync",
+                "cam",
+            ]),
+            video_codecs: names(&[
+                "h265", "av1", "h264", "vp9", "vc1", "mpeg2", "xvid", "divx", "other",
+            ]),
+            refuse_sources: Vec::new(),
+            refuse_resolutions: Vec::new(),
+            max_size: BTreeMap::new(),
+        }
+    }
+}
+
+impl RawQuality {
+    fn validate(self, problems: &mut Problems) -> Option<QualityConfig> {
+        let key = |field: &str| format!("search.quality.{field}");
+        let resolutions = problems.check(&key("resolutions"), parse_names(&self.resolutions));
+        let sources = problems.check(&key("sources"), parse_names(&self.sources));
+        let video_codecs = problems.check(&key("video_codecs"), parse_names(&self.video_codecs));
+        let refuse_sources =
+            problems.check(&key("refuse_sources"), parse_names(&self.refuse_sources));
+        let refuse_resolutions = problems.check(
+            &key("refuse_resolutions"),
+            parse_names(&self.refuse_resolutions),
+        );
+        let mut max_size = BTreeMap::new();
+        for (kind, size) in self.max_size {
+            let field = key(&format!("max_size.{kind}"));
+            if !SIZED_KINDS.contains(&kind.as_str()) {
+                problems.add(
+                    &field,
+                    format!("is not a library kind; use {}", SIZED_KINDS.join(" or ")),
+                );
+                continue;
+            }
+            if let Some(bytes) = problems.check(&field, parse_size(&size)) {
+                max_size.insert(kind, bytes);
+            }
+        }
+        Some(QualityConfig {
+            resolutions: resolutions?,
+            sources: sources?,
+            video_codecs: video_codecs?,
+            refuse_sources: refuse_sources?,
+            refuse_resolutions: refuse_resolutions?,
+            max_size,
+        })
+    }
+}
+
+/// A size as bytes (`40000000000`) or with a unit (`"40 GB"`, `"37.5 GiB"`).
+fn parse_size(value: &toml::Value) -> Result<u64, String> {
+    let bytes = match value {
+        toml::Value::Integer(bytes) => {
+            u64::try_from(*bytes).map_err(|_| "must not be negative".to_owned())?
+        }
+        toml::Value::String(text) => text
+            .trim()
+            .parse::<bytesize::ByteSize>()
+            .map_err(|_| format!("{text:?} is not a size; write e.g. \"40 GiB\" or \"8 GB\""))?
+            .as_u64(),
+        _ => return Err("must be a size such as \"40 GiB\"".to_owned()),
+    };
+    if bytes == 0 {
+        return Err("must be more than 0".to_owned());
+    }
+    Ok(bytes)
 }
 
 #[derive(Deserialize)]
@@ -158,8 +348,10 @@ impl RawSearch {
                 });
             }
         }
+        let quality = self.quality.validate(problems);
         Some(SearchConfig {
             cache_ttl: cache_ttl?,
+            quality: quality?,
             apibay: ApibayConfig {
                 enabled: self.apibay.enabled,
                 url: apibay_url?,

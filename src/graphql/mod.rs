@@ -14,6 +14,7 @@ mod node;
 mod persisted;
 mod prerendered;
 mod progress;
+pub(crate) mod release;
 mod response_order;
 mod scalars;
 mod search;

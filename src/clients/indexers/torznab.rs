@@ -1,5 +1,7 @@
-//! Torznab feeds (Jackett, Prowlarr): `GET <endpoint>?apikey=&t=search&q=&cat=`,
-//! an RSS document with `torznab:attr` extensions.
+//! Torznab feeds (Jackett, Prowlarr): `GET <endpoint>?apikey=&t=search&q=&cat=`
+//! (or `t=tvsearch` with `season`/`ep`, `t=movie` with `imdbid`), an RSS
+//! document with `torznab:attr` extensions; and `t=caps`, the indexer's
+//! own list of what it can search by.
 //!
 //! Quirks handled: the body may start with a byte-order mark; a bad API
 //! key is an `<error code="100" .../>` body sent with HTTP 200; sizes come
@@ -45,8 +47,82 @@ pub struct TorznabItem {
     pub files: Option<u64>,
     /// The IMDb id, with its `tt` prefix.
     pub imdb_id: Option<String>,
+    /// The TMDB id.
+    pub tmdb_id: Option<String>,
+    /// The TVDB id.
+    pub tvdb_id: Option<String>,
     /// Who uploaded it (`poster`).
     pub uploader: Option<String>,
+}
+
+/// How to search: Torznab's `t=` functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TorznabMode {
+    /// `t=search`: words only.
+    Search,
+    /// `t=tvsearch`: words, season, episode, ids.
+    TvSearch,
+    /// `t=movie`: words, ids.
+    Movie,
+}
+
+impl TorznabMode {
+    fn function(self) -> &'static str {
+        match self {
+            Self::Search => "search",
+            Self::TvSearch => "tvsearch",
+            Self::Movie => "movie",
+        }
+    }
+}
+
+/// One request to a Torznab indexer; unset parts are not sent.
+#[derive(Debug, Clone, Copy)]
+pub struct TorznabQuery<'a> {
+    /// The `t=` function.
+    pub mode: TorznabMode,
+    /// `q`: the words.
+    pub text: Option<&'a str>,
+    /// `cat`: Newznab category numbers; every category when empty.
+    pub categories: &'a [u32],
+    /// `season`.
+    pub season: Option<u32>,
+    /// `ep`.
+    pub episode: Option<u32>,
+    /// `imdbid`, with its `tt` prefix.
+    pub imdb_id: Option<&'a str>,
+}
+
+/// What an indexer's `t=caps` answer says it can search by: for each
+/// function it offers, the parameters it takes (`q`, `season`, `ep`,
+/// `imdbid`...).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TorznabCaps {
+    /// `t=search`, when offered.
+    pub search: Option<Vec<String>>,
+    /// `t=tvsearch`, when offered.
+    pub tv_search: Option<Vec<String>>,
+    /// `t=movie`, when offered.
+    pub movie_search: Option<Vec<String>>,
+    /// The category numbers it has, subcategories included.
+    pub categories: Vec<u32>,
+}
+
+impl TorznabCaps {
+    /// The parameters `mode` takes, when the indexer offers it.
+    pub fn params(&self, mode: TorznabMode) -> Option<&[String]> {
+        match mode {
+            TorznabMode::Search => self.search.as_deref(),
+            TorznabMode::TvSearch => self.tv_search.as_deref(),
+            TorznabMode::Movie => self.movie_search.as_deref(),
+        }
+    }
+
+    /// Whether `mode` is offered and takes `param`.
+    pub fn takes(&self, mode: TorznabMode, param: &str) -> bool {
+        self.params(mode)
+            .is_some_and(|params| params.iter().any(|taken| taken == param))
+    }
 }
 
 /// A client for one Torznab endpoint.
@@ -68,26 +144,60 @@ impl TorznabClient {
         })
     }
 
-    /// Searches `categories` (all when empty).
-    pub async fn search(
+    /// Runs one search.
+    pub async fn search(&self, query: &TorznabQuery<'_>) -> Result<Vec<TorznabItem>, IndexerError> {
+        let mut params = vec![("t", query.mode.function().to_owned())];
+        if let Some(text) = query.text {
+            params.push(("q", text.to_owned()));
+        }
+        if !query.categories.is_empty() {
+            let joined = query
+                .categories
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            params.push(("cat", joined));
+        }
+        if let Some(season) = query.season {
+            params.push(("season", season.to_string()));
+        }
+        if let Some(episode) = query.episode {
+            params.push(("ep", episode.to_string()));
+        }
+        if let Some(imdb_id) = query.imdb_id {
+            params.push(("imdbid", imdb_id.to_owned()));
+        }
+        let (status, body) = self.get(&params).await?;
+        // Jackett reports errors in the body whatever the status: read it
+        // first so a 200-with-error and a 4xx-with-error say the same.
+        match parse(&body) {
+            Err(IndexerError::Malformed(_)) if !status.is_success() => Err(status_error(status)),
+            Ok(_) if !status.is_success() => Err(status_error(status)),
+            other => other,
+        }
+    }
+
+    /// `t=caps`: what the indexer can search by.
+    pub async fn caps(&self) -> Result<TorznabCaps, IndexerError> {
+        let (status, body) = self.get(&[("t", "caps".to_owned())]).await?;
+        match parse_caps(&body) {
+            Err(IndexerError::Malformed(_)) if !status.is_success() => Err(status_error(status)),
+            Ok(_) if !status.is_success() => Err(status_error(status)),
+            other => other,
+        }
+    }
+
+    async fn get(
         &self,
-        query: &str,
-        categories: &[u32],
-    ) -> Result<Vec<TorznabItem>, IndexerError> {
+        params: &[(&str, String)],
+    ) -> Result<(reqwest::StatusCode, bytes::Bytes), IndexerError> {
         let mut url = self.endpoint.clone();
         {
             let mut pairs = url.query_pairs_mut();
-            pairs
-                .append_pair("apikey", self.api_key.expose_secret())
-                .append_pair("t", "search")
-                .append_pair("q", query);
-            if !categories.is_empty() {
-                let joined = categories
-                    .iter()
-                    .map(u32::to_string)
-                    .collect::<Vec<_>>()
-                    .join(",");
-                pairs.append_pair("cat", &joined);
+            pairs.append_pair("apikey", self.api_key.expose_secret());
+            for (key, value) in params {
+                pairs.append_pair(key, value);
             }
         }
         let response = self
@@ -101,18 +211,12 @@ impl TorznabClient {
             .bytes()
             .await
             .map_err(|error| transport_error(&error))?;
-        // Jackett reports errors in the body whatever the status: read it
-        // first so a 200-with-error and a 4xx-with-error say the same.
-        match parse(&body) {
-            Err(IndexerError::Malformed(_)) if !status.is_success() => Err(status_error(status)),
-            Ok(_) if !status.is_success() => Err(status_error(status)),
-            other => other,
-        }
+        Ok((status, body))
     }
 }
 
-/// Parses a Torznab answer: the items, or the error it reports.
-pub fn parse(body: &[u8]) -> Result<Vec<TorznabItem>, IndexerError> {
+/// Reads a Torznab document: the root element, or the error it reports.
+fn document(body: &[u8]) -> Result<roxmltree::Document<'_>, IndexerError> {
     let text = std::str::from_utf8(body)
         .map_err(|_| IndexerError::Malformed("the Torznab answer is not UTF-8".to_owned()))?;
     let text = text.trim_start_matches('\u{feff}');
@@ -133,6 +237,59 @@ pub fn parse(body: &[u8]) -> Result<Vec<TorznabItem>, IndexerError> {
             IndexerError::Rejected(message)
         });
     }
+    Ok(document)
+}
+
+/// Parses a `t=caps` answer.
+pub fn parse_caps(body: &[u8]) -> Result<TorznabCaps, IndexerError> {
+    let document = document(body)?;
+    let root = document.root_element();
+    if !root.has_tag_name("caps") {
+        return Err(IndexerError::Malformed(format!(
+            "expected capabilities, found <{}>",
+            root.tag_name().name()
+        )));
+    }
+    let searching = root
+        .children()
+        .find(|child| child.has_tag_name("searching"));
+    let mode = |name: &str| {
+        let element = searching?
+            .children()
+            .find(|child| child.has_tag_name(name))?;
+        if !element
+            .attribute("available")
+            .is_some_and(|available| available.eq_ignore_ascii_case("yes"))
+        {
+            return None;
+        }
+        Some(
+            element
+                .attribute("supportedParams")
+                .unwrap_or("q")
+                .split(',')
+                .map(|param| param.trim().to_ascii_lowercase())
+                .filter(|param| !param.is_empty())
+                .collect(),
+        )
+    };
+    let categories = root
+        .descendants()
+        .filter(|node| node.has_tag_name("category") || node.has_tag_name("subcat"))
+        .filter_map(|node| node.attribute("id")?.parse().ok())
+        .collect();
+    Ok(TorznabCaps {
+        search: mode("search"),
+        tv_search: mode("tv-search"),
+        movie_search: mode("movie-search"),
+        categories,
+    })
+}
+
+/// Parses a Torznab answer: the items, or the error it reports.
+pub fn parse(body: &[u8]) -> Result<Vec<TorznabItem>, IndexerError> {
+    let document = document(body)?;
+    let root = document.root_element();
     if !root.has_tag_name("rss") {
         return Err(IndexerError::Malformed(format!(
             "expected an RSS feed, found <{}>",
@@ -233,6 +390,8 @@ fn read_item(item: roxmltree::Node<'_, '_>) -> TorznabItem {
         download_url: link.filter(|_| !link_is_magnet),
         files: number("files"),
         imdb_id: attr("imdbid").or_else(|| attr("imdb")).map(imdb_id),
+        tmdb_id: attr("tmdbid").map(str::to_owned),
+        tvdb_id: attr("tvdbid").map(str::to_owned),
         uploader: attr("poster").map(str::to_owned),
     }
 }

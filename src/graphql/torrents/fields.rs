@@ -21,6 +21,7 @@ use crate::graphql::cost;
 use crate::graphql::libraries::Library;
 use crate::graphql::loaders::FilesLoader;
 use crate::graphql::node::NodeId;
+use crate::graphql::release::ReleaseFacts;
 use crate::graphql::scalars::{Bytes, DateTime};
 use crate::services::libraries::LibraryService;
 use crate::services::torrents::file_tree;
@@ -269,6 +270,12 @@ torrent_fields! {
         /// When qBittorrent stops seeding the torrent.
         async fn share_limits(&self) -> ShareLimits {
             ShareLimits::of(&self.0)
+        }
+
+        /// What the torrent's name says: title, episode, resolution,
+        /// source, codecs... (read as for search results).
+        async fn release(&self) -> ReleaseFacts {
+            crate::release::ReleaseFacts::parse(&self.0.name).into()
         }
 
         /// The library the torrent's save path lies in, if any.

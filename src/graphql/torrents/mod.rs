@@ -22,7 +22,7 @@ use crate::services::TorrentService;
 use crate::torrent::InfoHash;
 
 pub use actions::TorrentActionMutation;
-pub(super) use connection::TorrentWhereInput;
+pub(super) use connection::{OrderDirection, TorrentWhereInput};
 pub use contents::TorrentContentMutation;
 pub use labels::{LabelMutation, LabelQuery};
 pub use mutations::TorrentMutation;

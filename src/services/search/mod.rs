@@ -1,12 +1,19 @@
 //! Search: every configured indexer at once, one clean ranked list.
 //!
 //! Providers are asked concurrently, each bounded by its own timeout; one
-//! that fails only adds an entry to `failures`. Results with the same info
-//! hash are merged (highest seeder count, every provider's name), sorted by
-//! seeders, and cut to the limit. Identical searches within the TTL come
-//! from a bounded cache, and concurrent identical searches share one set of
-//! provider requests. Only complete answers are cached: a search with a
-//! failed provider is asked again next time.
+//! that fails only adds an entry to `failures`. Torznab indexers are asked
+//! with the function their `t=caps` offers for the search (`tvsearch` with
+//! season and episode, `movie` with an IMDb id), read once per indexer and
+//! kept. Results with the same info hash are merged (highest seeder count,
+//! every provider's name) and their names read as [`ReleaseFacts`]; then
+//! [`ranking`] refuses, filters, sorts, groups and cuts them, and
+//! [`library_check`] says what Jellyfin already has. Identical searches
+//! within the TTL come from a bounded cache, and concurrent identical
+//! searches share one set of provider requests. Only complete answers are
+//! cached: a search with a failed provider is asked again next time.
+
+pub mod library_check;
+pub mod ranking;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,12 +23,18 @@ use chrono::{DateTime, Utc};
 use futures::future::join_all;
 use moka::future::Cache;
 
+use self::library_check::{LibraryCheck, LibraryMatch};
+use self::ranking::{QualityPreference, RankedHit, SearchFilter, SearchOrder};
 use super::ServiceError;
 use super::indexer_keys::IndexerKeys;
+use super::libraries::{Library, LibraryService};
 use crate::clients::indexers::IndexerError;
 use crate::clients::indexers::apibay::{ApibayClient, ApibayRow};
-use crate::clients::indexers::torznab::{TorznabClient, TorznabItem};
+use crate::clients::indexers::torznab::{
+    TorznabCaps, TorznabClient, TorznabItem, TorznabMode, TorznabQuery,
+};
 use crate::config::SearchConfig;
+use crate::release::ReleaseFacts;
 use crate::torrent::{InfoHash, Magnet};
 
 /// The most results one search returns.
@@ -30,6 +43,8 @@ pub const MAX_LIMIT: usize = 100;
 const CACHE_ENTRIES: u64 = 1_000;
 /// The name apibay results and failures carry.
 pub const APIBAY: &str = "apibay";
+/// How long an indexer's `t=caps` answer is kept.
+const CAPS_TTL: Duration = Duration::from_secs(6 * 3600);
 
 /// What kind of content to search for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -142,6 +157,12 @@ pub struct SearchHit {
     pub provider_category: Option<String>,
     /// The IMDb id (`tt0111161`).
     pub imdb_id: Option<String>,
+    /// The TMDB id (Torznab only).
+    pub tmdb_id: Option<String>,
+    /// The TVDB id (Torznab only).
+    pub tvdb_id: Option<String>,
+    /// What the name says, read once when the hit is made.
+    pub facts: ReleaseFacts,
     /// Ready for `addTorrent(input: {magnet})`; its hash is `info_hash`.
     pub magnet: Option<String>,
     /// A `.torrent` (or redirect-to-magnet) link, for `addTorrent(input: {url})`.
@@ -162,26 +183,66 @@ pub struct ProviderFailure {
     pub message: String,
 }
 
+/// A result as a search answers it.
+#[derive(Debug, Clone)]
+pub struct FoundRelease {
+    /// The result, its quality rank and any refusal.
+    pub ranked: RankedHit,
+    /// What Jellyfin already has of it; `None` also when not checked.
+    pub in_library: Option<LibraryMatch>,
+    /// The library it would go to: the first of its kind (`movies` for a
+    /// film, `tvshows` for episodes).
+    pub suggested_library: Option<String>,
+}
+
 /// What a search found.
 #[derive(Debug, Clone, Default)]
 pub struct SearchResults {
-    /// Results, the most seeded first.
-    pub hits: Vec<SearchHit>,
+    /// Results in the order asked for.
+    pub hits: Vec<FoundRelease>,
+    /// When grouping was asked for: each group's results, as indexes into
+    /// `hits`, best placed group first.
+    pub groups: Option<Vec<Vec<usize>>>,
+    /// How many results `[search.quality]` refused (shown or not).
+    pub refused: usize,
+    /// Whether Jellyfin was asked what it already has.
+    pub library_checked: bool,
     /// The providers that failed.
     pub failures: Vec<ProviderFailure>,
 }
 
+/// Merged results of every provider, before ranking: what is cached.
+#[derive(Debug, Default)]
+struct Merged {
+    hits: Vec<SearchHit>,
+    failures: Vec<ProviderFailure>,
+}
+
 /// A search as the caller asked it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SearchRequest {
     /// What to search for.
     pub query: String,
     /// What kind of content.
     pub category: SearchCategory,
-    /// Most results to return.
+    /// Most results (or groups) to return.
     pub limit: usize,
     /// Names of the providers to ask; every enabled one when `None`.
     pub providers: Option<Vec<String>>,
+    /// The film or series, by IMDb id (`tt0903747`), for the indexers that
+    /// search by it.
+    pub imdb_id: Option<String>,
+    /// Which results to keep; its season and episode also shape the
+    /// request to each indexer.
+    pub filter: SearchFilter,
+    /// How to sort.
+    pub order: SearchOrder,
+    /// Group the same title and episode in its qualities.
+    pub group: bool,
+    /// Keep the results `[search.quality]` refuses.
+    pub include_refused: bool,
+    /// Ask Jellyfin what it already has.
+    pub check_library: bool,
 }
 
 enum Indexer {
@@ -200,6 +261,18 @@ struct CacheKey {
     query: String,
     category: SearchCategory,
     providers: Vec<String>,
+    season: Option<u32>,
+    episode: Option<u32>,
+    imdb_id: Option<String>,
+}
+
+/// What is asked of every provider.
+struct Asked<'a> {
+    query: &'a str,
+    category: SearchCategory,
+    season: Option<u32>,
+    episode: Option<u32>,
+    imdb_id: Option<&'a str>,
 }
 
 /// Searches the configured indexers.
@@ -207,10 +280,18 @@ pub struct SearchService {
     providers: Vec<Provider>,
     /// Appended to magnets built from a bare hash.
     trackers: Vec<String>,
-    /// Complete answers only, merged and sorted, before the limit.
-    cache: Cache<CacheKey, Arc<SearchResults>>,
+    /// Complete answers only, merged, before ranking.
+    cache: Cache<CacheKey, Arc<Merged>>,
+    /// Each Torznab indexer's `t=caps`, by provider name.
+    caps: Cache<String, Arc<TorznabCaps>>,
     /// Taken out of Torznab download links.
     indexer_keys: IndexerKeys,
+    /// `[search.quality]`.
+    quality: QualityPreference,
+    /// For suggested libraries and the library of a match.
+    libraries: Option<Arc<LibraryService>>,
+    /// "Already in the library", with Jellyfin configured.
+    library_check: Option<LibraryCheck>,
 }
 
 impl SearchService {
@@ -247,7 +328,23 @@ impl SearchService {
                 .max_capacity(CACHE_ENTRIES)
                 .time_to_live(config.cache_ttl)
                 .build(),
+            caps: Cache::builder().time_to_live(CAPS_TTL).build(),
+            quality: QualityPreference::new(config.quality.clone()),
+            libraries: None,
+            library_check: None,
         })
+    }
+
+    /// Suggests libraries from `libraries`, and checks results against
+    /// Jellyfin's items with `check` when Jellyfin is configured.
+    pub fn with_libraries(
+        mut self,
+        libraries: Arc<LibraryService>,
+        check: Option<LibraryCheck>,
+    ) -> Self {
+        self.libraries = Some(libraries);
+        self.library_check = check;
+        self
     }
 
     /// The names of the enabled providers.
@@ -277,6 +374,14 @@ impl SearchService {
             )));
         }
         let selected = self.select(request.providers.as_deref())?;
+        let imdb_id = request.imdb_id.as_deref().map(imdb_id).transpose()?;
+        let asked = Asked {
+            query: &query,
+            category: request.category,
+            season: request.filter.season,
+            episode: request.filter.episode,
+            imdb_id: imdb_id.as_deref(),
+        };
         let key = CacheKey {
             query: query.to_lowercase(),
             category: request.category,
@@ -284,25 +389,93 @@ impl SearchService {
                 .iter()
                 .map(|provider| provider.name.to_lowercase())
                 .collect(),
+            season: asked.season,
+            episode: asked.episode,
+            imdb_id: imdb_id.clone(),
         };
-        let results = match self
+        let merged = match self
             .cache
-            .try_get_with(key, self.ask_all(&query, request.category, &selected))
+            .try_get_with(key, self.ask_all(&asked, &selected))
             .await
         {
             Ok(complete) => complete,
             Err(partial) => Arc::clone(partial.as_ref()),
         };
-        if results.hits.is_empty()
-            && !results.failures.is_empty()
-            && results.failures.len() == selected.len()
+        if merged.hits.is_empty()
+            && !merged.failures.is_empty()
+            && merged.failures.len() == selected.len()
         {
-            return Err(ServiceError::SearchFailed(results.failures.clone()));
+            return Err(ServiceError::SearchFailed(merged.failures.clone()));
         }
-        Ok(SearchResults {
-            hits: results.hits.iter().take(request.limit).cloned().collect(),
-            failures: results.failures.clone(),
-        })
+        Ok(self.rank(&merged, &request).await)
+    }
+
+    /// Refuses, filters, sorts, groups and cuts merged results, then adds
+    /// what the libraries say of them.
+    async fn rank(&self, merged: &Merged, request: &SearchRequest) -> SearchResults {
+        let ranked = self.quality.ranked(&merged.hits);
+        let refused = ranked.iter().filter(|hit| hit.refusal.is_some()).count();
+        let kept = ranked
+            .into_iter()
+            .filter(|hit| request.include_refused || hit.refusal.is_none())
+            .collect();
+        let mut sorted = ranking::filter_and_sort(kept, &request.filter, request.order);
+        let groups = if request.group {
+            let mut groups = ranking::group(&sorted);
+            groups.truncate(request.limit);
+            let mut ordered = Vec::new();
+            let groups = groups
+                .into_iter()
+                .map(|members| {
+                    members
+                        .into_iter()
+                        .map(|member| {
+                            ordered.push(sorted[member].clone());
+                            ordered.len() - 1
+                        })
+                        .collect()
+                })
+                .collect();
+            sorted = ordered;
+            Some(groups)
+        } else {
+            sorted.truncate(request.limit);
+            None
+        };
+        let libraries = match &self.libraries {
+            Some(service) => match service.libraries().await {
+                Ok(libraries) => libraries.libraries,
+                Err(_) => Arc::default(),
+            },
+            None => Arc::default(),
+        };
+        let index = match (&self.library_check, request.check_library) {
+            (Some(check), true) => match check.index().await {
+                Ok(index) => Some(index),
+                Err(error) => {
+                    tracing::warn!(%error, "cannot check search results against Jellyfin's library");
+                    None
+                }
+            },
+            _ => None,
+        };
+        let hits = sorted
+            .into_iter()
+            .map(|ranked| FoundRelease {
+                in_library: index
+                    .as_ref()
+                    .and_then(|index| index.find(&ranked.hit, &libraries)),
+                suggested_library: suggested_library(&ranked.hit, &libraries),
+                ranked,
+            })
+            .collect();
+        SearchResults {
+            hits,
+            groups,
+            refused,
+            library_checked: index.is_some(),
+            failures: merged.failures.clone(),
+        }
     }
 
     fn select(&self, names: Option<&[String]>) -> Result<Vec<&Provider>, ServiceError> {
@@ -346,20 +519,18 @@ impl SearchService {
     /// is returned but not cached.
     async fn ask_all(
         &self,
-        query: &str,
-        category: SearchCategory,
+        asked: &Asked<'_>,
         providers: &[&Provider],
-    ) -> Result<Arc<SearchResults>, Arc<SearchResults>> {
+    ) -> Result<Arc<Merged>, Arc<Merged>> {
         let answers = join_all(providers.iter().map(|provider| async move {
-            let answer =
-                tokio::time::timeout(provider.timeout, self.ask(provider, query, category))
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(IndexerError::Unavailable(format!(
-                            "no answer within {:?}",
-                            provider.timeout
-                        )))
-                    });
+            let answer = tokio::time::timeout(provider.timeout, self.ask(provider, asked))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(IndexerError::Unavailable(format!(
+                        "no answer within {:?}",
+                        provider.timeout
+                    )))
+                });
             (provider.name.as_str(), answer)
         }))
         .await;
@@ -388,33 +559,29 @@ impl SearchService {
             }
         }
         let mut hits: Vec<SearchHit> = merged.into_values().chain(link_only).collect();
-        hits.sort_by(|a, b| {
-            b.seeders
-                .cmp(&a.seeders)
-                .then(b.leechers.cmp(&a.leechers))
-                .then_with(|| a.name.cmp(&b.name))
-        });
-        let results = Arc::new(SearchResults { hits, failures });
-        if results.failures.is_empty() {
-            Ok(results)
+        hits.sort_by(|a, b| a.name.cmp(&b.name));
+        let merged = Arc::new(Merged { hits, failures });
+        if merged.failures.is_empty() {
+            Ok(merged)
         } else {
-            Err(results)
+            Err(merged)
         }
     }
 
     async fn ask(
         &self,
         provider: &Provider,
-        query: &str,
-        category: SearchCategory,
+        asked: &Asked<'_>,
     ) -> Result<Vec<SearchHit>, IndexerError> {
         match &provider.indexer {
             Indexer::Apibay(client) => {
+                let query = with_episode(asked);
                 let pages = join_all(
-                    category
+                    asked
+                        .category
                         .apibay_codes()
                         .iter()
-                        .map(|code| client.search(query, *code)),
+                        .map(|code| client.search(&query, *code)),
                 )
                 .await;
                 let mut hits = Vec::new();
@@ -427,21 +594,45 @@ impl SearchService {
                 }
                 Ok(hits)
             }
-            Indexer::Torznab(client) => Ok(client
-                .search(query, category.newznab_codes())
-                .await?
-                .into_iter()
-                .map(|item| self.torznab_hit(item, &provider.name))
-                .collect()),
+            Indexer::Torznab(client) => {
+                let caps = self.caps(provider, client).await;
+                let planned = torznab_query(caps.as_deref(), asked);
+                Ok(client
+                    .search(&planned.request())
+                    .await?
+                    .into_iter()
+                    .map(|item| self.torznab_hit(item, &provider.name))
+                    .collect())
+            }
+        }
+    }
+
+    /// The indexer's `t=caps`, read once and kept; `None` (plain search)
+    /// when it cannot be read, asked again next time.
+    async fn caps(&self, provider: &Provider, client: &TorznabClient) -> Option<Arc<TorznabCaps>> {
+        let read = self
+            .caps
+            .try_get_with(provider.name.clone(), async {
+                client.caps().await.map(Arc::new)
+            })
+            .await;
+        match read {
+            Ok(caps) => Some(caps),
+            Err(error) => {
+                tracing::warn!(provider = %provider.name, %error, "cannot read the indexer's capabilities; searching by words");
+                None
+            }
         }
     }
 
     fn apibay_hit(&self, row: ApibayRow, provider: &str) -> SearchHit {
         let magnet = Magnet::from_info_hash(row.info_hash, Some(&row.name), &self.trackers);
+        let category = SearchCategory::of_apibay(&row.category);
         SearchHit {
+            facts: facts(&row.name, category),
             info_hash: Some(row.info_hash),
             magnet: Some(magnet.to_string()),
-            category: SearchCategory::of_apibay(&row.category),
+            category,
             provider_category: Some(row.category).filter(|code| !code.is_empty()),
             name: row.name,
             size: row.size,
@@ -452,6 +643,8 @@ impl SearchService {
             uploader_status: row.uploader_status,
             added_at: row.added_at,
             imdb_id: row.imdb_id,
+            tmdb_id: None,
+            tvdb_id: None,
             download_url: None,
             providers: vec![provider.to_owned()],
         }
@@ -468,15 +661,17 @@ impl SearchService {
                 .unwrap_or_else(|| Magnet::from_info_hash(hash, Some(&item.title), &self.trackers))
                 .to_string()
         });
+        let category = item
+            .categories
+            .first()
+            .map_or(SearchCategory::Other, |code| {
+                SearchCategory::of_newznab(*code)
+            });
         SearchHit {
             info_hash: item.info_hash,
             magnet,
-            category: item
-                .categories
-                .first()
-                .map_or(SearchCategory::Other, |code| {
-                    SearchCategory::of_newznab(*code)
-                }),
+            facts: facts(&item.title, category),
+            category,
             provider_category: item.categories.first().map(u32::to_string),
             name: item.title,
             size: item.size.unwrap_or(0),
@@ -487,11 +682,115 @@ impl SearchService {
             uploader_status: None,
             added_at: item.published_at,
             imdb_id: item.imdb_id,
+            tmdb_id: item.tmdb_id,
+            tvdb_id: item.tvdb_id,
             download_url: item
                 .download_url
                 .map(|link| self.indexer_keys.redact(&link)),
             providers: vec![provider.to_owned()],
         }
+    }
+}
+
+/// A name's facts; an indexer category that is no video (music, books,
+/// software, games) makes it [`ReleaseKind::Other`] whatever the name says.
+fn facts(name: &str, category: SearchCategory) -> ReleaseFacts {
+    let mut facts = ReleaseFacts::parse(name);
+    if !matches!(
+        category,
+        SearchCategory::Movies | SearchCategory::Tv | SearchCategory::Other | SearchCategory::All
+    ) {
+        facts.kind = crate::release::ReleaseKind::Other;
+    }
+    facts
+}
+
+/// The first library of the kind the hit belongs in.
+fn suggested_library(hit: &SearchHit, libraries: &[Library]) -> Option<String> {
+    let kind = ranking::library_kind(hit)?;
+    libraries
+        .iter()
+        .find(|library| library.collection_type.as_deref() == Some(kind))
+        .map(|library| library.name.clone())
+}
+
+/// An IMDb id as indexers take it: `tt` and at least 7 digits.
+fn imdb_id(id: &str) -> Result<String, ServiceError> {
+    let digits = id.trim().trim_start_matches("tt");
+    if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Err(ServiceError::InvalidInput(format!(
+            "imdbId must look like tt0903747, not {}",
+            crate::text::quote(id)
+        )));
+    }
+    Ok(format!("tt{digits:0>7}"))
+}
+
+/// The words with the season and episode asked for (`S02E05`, `S02`), for
+/// indexers that search by words alone.
+fn with_episode(asked: &Asked<'_>) -> String {
+    match (asked.season, asked.episode) {
+        (Some(season), Some(episode)) => format!("{} S{season:02}E{episode:02}", asked.query),
+        (Some(season), None) => format!("{} S{season:02}", asked.query),
+        _ => asked.query.to_owned(),
+    }
+}
+
+/// A Torznab request, planned from the caps and what was asked.
+struct PlannedQuery {
+    mode: TorznabMode,
+    text: Option<String>,
+    categories: &'static [u32],
+    season: Option<u32>,
+    episode: Option<u32>,
+    imdb_id: Option<String>,
+}
+
+impl PlannedQuery {
+    fn request(&self) -> TorznabQuery<'_> {
+        TorznabQuery {
+            mode: self.mode,
+            text: self.text.as_deref(),
+            categories: self.categories,
+            season: self.season,
+            episode: self.episode,
+            imdb_id: self.imdb_id.as_deref(),
+        }
+    }
+}
+
+/// The Torznab function and parameters for a search, by what the
+/// indexer's caps offer: `tvsearch` for a season or episode, `movie` for
+/// an IMDb id, else `search` with the season and episode in the words.
+fn torznab_query(caps: Option<&TorznabCaps>, asked: &Asked<'_>) -> PlannedQuery {
+    let plain = PlannedQuery {
+        mode: TorznabMode::Search,
+        text: Some(with_episode(asked)),
+        categories: asked.category.newznab_codes(),
+        season: None,
+        episode: None,
+        imdb_id: None,
+    };
+    let Some(caps) = caps else {
+        return plain;
+    };
+    let mode = if (asked.season.is_some() || asked.episode.is_some())
+        && caps.params(TorznabMode::TvSearch).is_some()
+    {
+        TorznabMode::TvSearch
+    } else if asked.imdb_id.is_some() && caps.takes(TorznabMode::Movie, "imdbid") {
+        TorznabMode::Movie
+    } else {
+        return plain;
+    };
+    let takes = |param: &str| caps.takes(mode, param);
+    PlannedQuery {
+        mode,
+        text: Some(asked.query.to_owned()).filter(|_| takes("q")),
+        season: asked.season.filter(|_| takes("season")),
+        episode: asked.episode.filter(|_| takes("ep")),
+        imdb_id: asked.imdb_id.filter(|_| takes("imdbid")).map(str::to_owned),
+        ..plain
     }
 }
 
