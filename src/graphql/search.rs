@@ -153,7 +153,7 @@ pub struct SearchWhereInput {
 
 /// What search results are sorted by.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "SearchOrderField")]
+#[graphql(name = "SearchOrderField", remote = "SearchOrderField")]
 pub enum SearchOrderFieldInput {
     /// Seeders, then leechers.
     Seeders,
