@@ -321,6 +321,13 @@ fn apibay_rows() -> Vec<u8> {
         "",
     );
     inception["category"] = json!("207");
+    let mut bunny = row(
+        "Big.Buck.Bunny.2008.1080p.BluRay.x264-GROUP",
+        "6666666666666666666666666666666666666666",
+        "10",
+        "",
+    );
+    bunny["category"] = json!("207");
     serde_json::to_vec(&json!([
         row(
             "Breaking.Bad.S05E14.1080p.BluRay.x264-GROUP",
@@ -342,6 +349,7 @@ fn apibay_rows() -> Vec<u8> {
         ),
         movie,
         inception,
+        bunny,
     ]))
     .expect("rows are JSON")
 }
@@ -496,6 +504,9 @@ async fn jellyfin_10_8_and_10_11_say_what_is_already_in_the_library_in_one_looku
         // By title and year.
         let inception = by_name("Inception 2010 720p BluRay x264-GROUP");
         assert_eq!(inception["inLibrary"]["name"], "Inception", "{items}");
+        // An item without provider ids, by title and year.
+        let bunny = by_name("Big.Buck.Bunny.2008.1080p.BluRay.x264-GROUP");
+        assert_eq!(bunny["inLibrary"]["name"], "Big Buck Bunny", "{items}");
         // By series title, season and episode.
         let ozymandias = by_name("Breaking.Bad.S05E14.720p.HDTV.x264-GROUP");
         assert_eq!(

@@ -287,3 +287,33 @@ async fn progress_follows_the_filter_in_and_out() {
     let back = subscriber.next_progress(Duration::from_secs(10)).await;
     assert_eq!(back["torrents"], json!([{ "hash": hashes[0] }]), "{back}");
 }
+
+#[tokio::test]
+async fn a_torrent_reads_its_release_facts_from_the_name_qbittorrent_shows() {
+    let app = app().await;
+    let hash = random_hash().to_string();
+    let magnet = format!(
+        "magnet:?xt=urn:btih:{hash}&dn=Dune.Part.Two.2024.2160p.UHD.BluRay.REMUX.DV.HDR10.HEVC.TrueHD.7.1.Atmos-FGT"
+    );
+    let added = app
+        .graphql(
+            "mutation($m: String!) { addTorrent(input: { magnet: $m, paused: true, category: \"release-facts\" }) {
+                torrent { name release { title year kind resolution source videoCodec hdr audioCodecs audioChannels releaseGroup } } } }",
+            json!({ "m": magnet }),
+        )
+        .await;
+    let torrent = &data(&added)["addTorrent"]["torrent"];
+    assert!(
+        torrent["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("Dune.Part.Two"),
+        "qBittorrent names a magnet by its dn: {torrent}"
+    );
+    assert_eq!(
+        torrent["release"],
+        json!({ "title": "Dune Part Two", "year": 2024, "kind": "MOVIE", "resolution": "UHD_2160P",
+                "source": "REMUX", "videoCodec": "H265", "hdr": ["DOLBY_VISION", "HDR10"],
+                "audioCodecs": ["TRUE_HD", "ATMOS"], "audioChannels": "7.1", "releaseGroup": "FGT" })
+    );
+}

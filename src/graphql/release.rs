@@ -80,16 +80,20 @@ pub enum VideoCodec {
     /// H.265 / HEVC (x265).
     H265,
     /// AV1.
+    #[graphql(name = "AV1")]
     Av1,
     /// VP9.
+    #[graphql(name = "VP9")]
     Vp9,
     /// Xvid.
     Xvid,
     /// DivX.
     Divx,
     /// MPEG-2.
+    #[graphql(name = "MPEG2")]
     Mpeg2,
     /// VC-1.
+    #[graphql(name = "VC1")]
     Vc1,
     /// Any other (H.263, VP8, RealVideo...).
     Other,
@@ -100,6 +104,7 @@ pub enum VideoCodec {
 #[graphql(remote = "release::HdrFormat")]
 pub enum HdrFormat {
     /// HDR10 (also a bare `HDR`).
+    #[graphql(name = "HDR10")]
     Hdr10,
     /// HDR10+.
     #[graphql(name = "HDR10_PLUS")]
@@ -117,8 +122,10 @@ pub enum AudioCodec {
     /// AAC.
     Aac,
     /// Dolby Digital (AC3, DD).
+    #[graphql(name = "AC3")]
     Ac3,
     /// Dolby Digital Plus (EAC3, DDP).
+    #[graphql(name = "EAC3")]
     Eac3,
     /// Dolby TrueHD.
     TrueHd,
@@ -133,6 +140,7 @@ pub enum AudioCodec {
     /// FLAC.
     Flac,
     /// MP3.
+    #[graphql(name = "MP3")]
     Mp3,
     /// Opus.
     Opus,
