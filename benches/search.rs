@@ -198,6 +198,7 @@ async fn run() {
                 query: format!("bench {round} {variant}"),
                 limit: 100,
                 check_library: *check_library,
+                suggest_library: true,
                 ..SearchRequest::default()
             };
             tokio::time::sleep(Duration::from_millis(2)).await;

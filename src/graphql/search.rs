@@ -267,12 +267,14 @@ impl SearchQuery {
         let limit = limit.unwrap_or(20);
         let filter = filter.unwrap_or_default();
         let look_ahead = ctx.look_ahead();
-        let check_library = look_ahead.field("results").field("inLibrary").exists()
-            || look_ahead
-                .field("groups")
-                .field("results")
-                .field("inLibrary")
-                .exists();
+        let selects = |field: &str| {
+            look_ahead.field("results").field(field).exists()
+                || look_ahead
+                    .field("groups")
+                    .field("results")
+                    .field(field)
+                    .exists()
+        };
         let found = service
             .search(SearchRequest {
                 query,
@@ -297,7 +299,8 @@ impl SearchQuery {
                 }),
                 group: group_by.is_some(),
                 include_refused: include_refused.unwrap_or(false),
-                check_library,
+                check_library: selects("inLibrary"),
+                suggest_library: selects("suggestedLibrary"),
             })
             .await
             .map_err(AppError::from)?;

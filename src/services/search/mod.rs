@@ -191,7 +191,7 @@ pub struct FoundRelease {
     /// What Jellyfin already has of it; `None` also when not checked.
     pub in_library: Option<LibraryMatch>,
     /// The library it would go to: the first of its kind (`movies` for a
-    /// film, `tvshows` for episodes).
+    /// film, `tvshows` for episodes); `None` also when not asked for.
     pub suggested_library: Option<String>,
 }
 
@@ -243,6 +243,8 @@ pub struct SearchRequest {
     pub include_refused: bool,
     /// Ask Jellyfin what it already has.
     pub check_library: bool,
+    /// Name each result's suggested library.
+    pub suggest_library: bool,
 }
 
 enum Indexer {
@@ -442,12 +444,16 @@ impl SearchService {
             sorted.truncate(request.limit);
             None
         };
+        // The libraries name a match's library and the suggestion; they are
+        // not asked for (Jellyfin may be slow) when neither is wanted.
         let libraries = match &self.libraries {
-            Some(service) => match service.libraries().await {
-                Ok(libraries) => libraries.libraries,
-                Err(_) => Arc::default(),
-            },
-            None => Arc::default(),
+            Some(service) if request.check_library || request.suggest_library => {
+                match service.libraries().await {
+                    Ok(libraries) => libraries.libraries,
+                    Err(_) => Arc::default(),
+                }
+            }
+            _ => Arc::default(),
         };
         let index = match (&self.library_check, request.check_library) {
             (Some(check), true) => match check.index().await {
@@ -465,7 +471,10 @@ impl SearchService {
                 in_library: index
                     .as_ref()
                     .and_then(|index| index.find(&ranked.hit, &libraries)),
-                suggested_library: suggested_library(&ranked.hit, &libraries),
+                suggested_library: request
+                    .suggest_library
+                    .then(|| suggested_library(&ranked.hit, &libraries))
+                    .flatten(),
                 ranked,
             })
             .collect();
