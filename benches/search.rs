@@ -88,11 +88,7 @@ async fn run() {
         "jellyfin-authenticatebyname-admin-10.11-constructed.json",
     ))
     .expect("the admin");
-    Mock::given(method("GET"))
-        .and(path("/Users"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([admin["User"]])))
-        .mount(&jellyfin)
-        .await;
+    serve_jellyfin_users(&jellyfin, &admin["User"]).await;
     Mock::given(method("GET"))
         .and(path("/Items"))
         .respond_with(
@@ -130,11 +126,7 @@ async fn run() {
         items.push(copy);
     }
     let large_jellyfin = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/Users"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([admin["User"]])))
-        .mount(&large_jellyfin)
-        .await;
+    serve_jellyfin_users(&large_jellyfin, &admin["User"]).await;
     Mock::given(method("GET"))
         .and(path("/Items"))
         .respond_with(ResponseTemplate::new(200).set_body_json(large))
@@ -238,6 +230,15 @@ async fn run() {
         "\n`/Items` of the small library asked {lookups} times in {} searches with the check.",
         2 * (ROUNDS + 5)
     );
+}
+
+/// `GET /Users` listing `admin` alone.
+async fn serve_jellyfin_users(server: &MockServer, admin: &Value) {
+    Mock::given(method("GET"))
+        .and(path("/Users"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([admin])))
+        .mount(server)
+        .await;
 }
 
 fn median(mut samples: Vec<Duration>) -> Duration {

@@ -38,25 +38,19 @@ pub enum ReleaseKind {
 }
 
 /// The picture height, in the steps people choose between.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Resolution {
     /// Below 720 lines (480p, 576p...).
-    #[serde(rename = "sd")]
     Sd,
     /// 720p.
-    #[serde(rename = "720p")]
     Hd720p,
     /// 1080p or 1080i.
-    #[serde(rename = "1080p")]
     Hd1080p,
     /// 1440p.
-    #[serde(rename = "1440p")]
     Qhd1440p,
     /// 2160p ("4K").
-    #[serde(rename = "2160p")]
     Uhd2160p,
     /// 4320p ("8K").
-    #[serde(rename = "4320p")]
     Uhd4320p,
 }
 
@@ -110,8 +104,7 @@ impl Resolution {
 }
 
 /// Where the picture comes from, roughly from worst to best.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReleaseSource {
     /// Filmed in a cinema (CAM, HDCAM).
     Cam,
@@ -176,8 +169,7 @@ impl ReleaseSource {
 }
 
 /// How the picture is compressed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum VideoCodec {
     /// H.264 / AVC (x264).
     H264,
@@ -228,6 +220,21 @@ impl VideoCodec {
         }
     }
 }
+
+/// Resolutions, sources and codecs are written by their configuration
+/// names (`1080p`, `web_dl`, `h265`), in the masked configuration and in
+/// the facts the name table is held to.
+macro_rules! serialize_by_name {
+    ($($kind:ty),*) => {$(
+        impl Serialize for $kind {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.name())
+            }
+        }
+    )*};
+}
+
+serialize_by_name!(Resolution, ReleaseSource, VideoCodec);
 
 /// A high-dynamic-range format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

@@ -294,64 +294,66 @@ async fn a_bad_quality_configuration_names_the_key() {
     }
 }
 
-/// Two qualities of one episode and one of another, in apibay's shape.
+/// Two qualities of one episode and one of another, and three films, in
+/// apibay's shape.
 fn apibay_rows() -> Vec<u8> {
     let rows: Vec<Value> =
         serde_json::from_slice(&fixture("apibay-search-ubuntu.json")).expect("apibay rows");
-    let row = |name: &str, hash: &str, seeders: &str, imdb: &str| {
+    // (name, hash digit, seeders, IMDb id, apibay category)
+    let made = [
+        (
+            "Breaking.Bad.S05E14.1080p.BluRay.x264-GROUP",
+            '2',
+            "30",
+            "",
+            "208",
+        ),
+        (
+            "Breaking.Bad.S05E14.720p.HDTV.x264-GROUP",
+            '3',
+            "90",
+            "",
+            "208",
+        ),
+        (
+            "Breaking.Bad.S05E15.720p.HDTV.x264-GROUP",
+            '4',
+            "20",
+            "",
+            "208",
+        ),
+        (
+            "The.Matrix.1999.1080p.BluRay.x264-GROUP",
+            '1',
+            "50",
+            "tt0133093",
+            "207",
+        ),
+        (
+            "Inception 2010 720p BluRay x264-GROUP",
+            '5',
+            "40",
+            "",
+            "207",
+        ),
+        (
+            "Big.Buck.Bunny.2008.1080p.BluRay.x264-GROUP",
+            '6',
+            "10",
+            "",
+            "207",
+        ),
+    ]
+    .map(|(name, digit, seeders, imdb, category)| {
         let mut row = rows[0].clone();
         row["name"] = json!(name);
-        row["info_hash"] = json!(hash);
+        row["info_hash"] = json!(String::from(digit).repeat(40));
         row["seeders"] = json!(seeders);
         row["imdb"] = json!(imdb);
-        row["category"] = json!("208");
+        row["category"] = json!(category);
         row
-    };
-    let mut movie = row(
-        "The.Matrix.1999.1080p.BluRay.x264-GROUP",
-        "1111111111111111111111111111111111111111",
-        "50",
-        "tt0133093",
-    );
-    movie["category"] = json!("207");
-    let mut inception = row(
-        "Inception 2010 720p BluRay x264-GROUP",
-        "5555555555555555555555555555555555555555",
-        "40",
-        "",
-    );
-    inception["category"] = json!("207");
-    let mut bunny = row(
-        "Big.Buck.Bunny.2008.1080p.BluRay.x264-GROUP",
-        "6666666666666666666666666666666666666666",
-        "10",
-        "",
-    );
-    bunny["category"] = json!("207");
-    serde_json::to_vec(&json!([
-        row(
-            "Breaking.Bad.S05E14.1080p.BluRay.x264-GROUP",
-            "2222222222222222222222222222222222222222",
-            "30",
-            ""
-        ),
-        row(
-            "Breaking.Bad.S05E14.720p.HDTV.x264-GROUP",
-            "3333333333333333333333333333333333333333",
-            "90",
-            ""
-        ),
-        row(
-            "Breaking.Bad.S05E15.720p.HDTV.x264-GROUP",
-            "4444444444444444444444444444444444444444",
-            "20",
-            ""
-        ),
-        movie,
-        inception,
-        bunny,
-    ]))
-    .expect("rows are JSON")
+    });
+    serde_json::to_vec(&made).expect("rows are JSON")
 }
 
 async fn apibay() -> MockServer {

@@ -174,18 +174,9 @@ impl JellyfinClient {
 
     /// `GET /Library/VirtualFolders`.
     pub async fn virtual_folders(&self) -> Result<Vec<VirtualFolder>, JellyfinError> {
-        let response = self
-            .http
-            .get(self.endpoint("Library/VirtualFolders"))
-            .header(AUTHORIZATION, self.token_header(&self.api_key))
-            .send()
-            .await
-            .map_err(|error| transport_error(&error))?;
-        let response = api_key_status(response).await?;
-        let body = response
-            .bytes()
-            .await
-            .map_err(|error| transport_error(&error))?;
+        let body = self
+            .get_with_key(self.endpoint("Library/VirtualFolders"))
+            .await?;
         parse_virtual_folders(&body)
     }
 
@@ -204,36 +195,14 @@ impl JellyfinClient {
             .append_pair("EnableImages", "false")
             .append_pair("EnableUserData", "false")
             .append_pair("EnableTotalRecordCount", "false");
-        let response = self
-            .http
-            .get(url)
-            .header(AUTHORIZATION, self.token_header(&self.api_key))
-            .send()
-            .await
-            .map_err(|error| transport_error(&error))?;
-        let response = api_key_status(response).await?;
-        let body = response
-            .bytes()
-            .await
-            .map_err(|error| transport_error(&error))?;
+        let body = self.get_with_key(url).await?;
         parse_items(&body)
     }
 
     /// `GET /Users`: the id of the first enabled administrator, whose view
     /// of the libraries is all of them.
     pub async fn administrator_id(&self) -> Result<String, JellyfinError> {
-        let response = self
-            .http
-            .get(self.endpoint("Users"))
-            .header(AUTHORIZATION, self.token_header(&self.api_key))
-            .send()
-            .await
-            .map_err(|error| transport_error(&error))?;
-        let response = api_key_status(response).await?;
-        let body = response
-            .bytes()
-            .await
-            .map_err(|error| transport_error(&error))?;
+        let body = self.get_with_key(self.endpoint("Users")).await?;
         parse_administrator_id(&body)
     }
 
@@ -305,6 +274,22 @@ impl JellyfinClient {
                 response.status()
             )))
         }
+    }
+
+    /// `GET url` with the API key: the body of a success.
+    async fn get_with_key(&self, url: Url) -> Result<bytes::Bytes, JellyfinError> {
+        let response = self
+            .http
+            .get(url)
+            .header(AUTHORIZATION, self.token_header(&self.api_key))
+            .send()
+            .await
+            .map_err(|error| transport_error(&error))?;
+        api_key_status(response)
+            .await?
+            .bytes()
+            .await
+            .map_err(|error| transport_error(&error))
     }
 
     fn endpoint(&self, path: &str) -> Url {

@@ -35,19 +35,14 @@ pub struct SearchConfig {
 #[derive(Debug, Clone, Serialize)]
 pub struct QualityConfig {
     /// Resolutions, best first.
-    #[serde(serialize_with = "names")]
     pub resolutions: Vec<Resolution>,
     /// Sources, best first.
-    #[serde(serialize_with = "names")]
     pub sources: Vec<ReleaseSource>,
     /// Video codecs, best first.
-    #[serde(serialize_with = "names")]
     pub video_codecs: Vec<VideoCodec>,
     /// Results from these sources are refused (hidden unless asked for).
-    #[serde(serialize_with = "names")]
     pub refuse_sources: Vec<ReleaseSource>,
     /// Results in these resolutions are refused.
-    #[serde(serialize_with = "names")]
     pub refuse_resolutions: Vec<Resolution>,
     /// The largest torrent wanted per library kind (`movies`, `tvshows`),
     /// in bytes; larger results are refused.
@@ -58,52 +53,24 @@ pub struct QualityConfig {
 /// films and series.
 pub const SIZED_KINDS: &[&str] = &["movies", "tvshows"];
 
-/// A name the configuration uses for each value of a quality enum.
-pub trait Named: Copy + 'static {
-    /// Every value.
-    const ALL: &'static [Self];
-    /// The configuration's name for it.
-    fn name(self) -> &'static str;
-}
-
-impl Named for Resolution {
-    const ALL: &'static [Self] = &Resolution::ALL;
-    fn name(self) -> &'static str {
-        Resolution::name(self)
-    }
-}
-
-impl Named for ReleaseSource {
-    const ALL: &'static [Self] = &ReleaseSource::ALL;
-    fn name(self) -> &'static str {
-        ReleaseSource::name(self)
-    }
-}
-
-impl Named for VideoCodec {
-    const ALL: &'static [Self] = &VideoCodec::ALL;
-    fn name(self) -> &'static str {
-        VideoCodec::name(self)
-    }
-}
-
-fn names<T: Named, S: serde::Serializer>(values: &[T], serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.collect_seq(values.iter().map(|value| value.name()))
-}
-
-/// Reads a list of names (`["1080p", "720p"]`), each known and listed once.
-fn parse_names<T: Named + PartialEq>(names: &[String]) -> Result<Vec<T>, String> {
+/// Reads a list of names (`["1080p", "720p"]`) of `all`, each known and
+/// listed once.
+fn parse_names<T: Copy + PartialEq>(
+    names: &[String],
+    all: &[T],
+    name: fn(T) -> &'static str,
+) -> Result<Vec<T>, String> {
     let mut values = Vec::new();
-    for name in names {
-        let value = T::ALL
+    for listed in names {
+        let value = all
             .iter()
-            .find(|value| value.name().eq_ignore_ascii_case(name.trim()))
+            .find(|value| name(**value).eq_ignore_ascii_case(listed.trim()))
             .ok_or_else(|| {
-                let known: Vec<&str> = T::ALL.iter().map(|value| value.name()).collect();
-                format!("unknown value {name:?}; known: {}", known.join(", "))
+                let known: Vec<&str> = all.iter().map(|value| name(*value)).collect();
+                format!("unknown value {listed:?}; known: {}", known.join(", "))
             })?;
         if values.contains(value) {
-            return Err(format!("{name:?} is listed twice"));
+            return Err(format!("{listed:?} is listed twice"));
         }
         values.push(*value);
     }
@@ -208,14 +175,19 @@ impl Default for RawQuality {
 impl RawQuality {
     fn validate(self, problems: &mut Problems) -> Option<QualityConfig> {
         let key = |field: &str| format!("search.quality.{field}");
-        let resolutions = problems.check(&key("resolutions"), parse_names(&self.resolutions));
-        let sources = problems.check(&key("sources"), parse_names(&self.sources));
-        let video_codecs = problems.check(&key("video_codecs"), parse_names(&self.video_codecs));
+        let read_resolutions = |names| parse_names(names, &Resolution::ALL, Resolution::name);
+        let read_sources = |names| parse_names(names, &ReleaseSource::ALL, ReleaseSource::name);
+        let resolutions = problems.check(&key("resolutions"), read_resolutions(&self.resolutions));
+        let sources = problems.check(&key("sources"), read_sources(&self.sources));
+        let video_codecs = problems.check(
+            &key("video_codecs"),
+            parse_names(&self.video_codecs, &VideoCodec::ALL, VideoCodec::name),
+        );
         let refuse_sources =
-            problems.check(&key("refuse_sources"), parse_names(&self.refuse_sources));
+            problems.check(&key("refuse_sources"), read_sources(&self.refuse_sources));
         let refuse_resolutions = problems.check(
             &key("refuse_resolutions"),
-            parse_names(&self.refuse_resolutions),
+            read_resolutions(&self.refuse_resolutions),
         );
         let mut max_size = BTreeMap::new();
         for (kind, size) in self.max_size {

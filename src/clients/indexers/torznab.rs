@@ -104,8 +104,6 @@ pub struct TorznabCaps {
     pub tv_search: Option<Vec<String>>,
     /// `t=movie`, when offered.
     pub movie_search: Option<Vec<String>>,
-    /// The category numbers it has, subcategories included.
-    pub categories: Vec<u32>,
 }
 
 impl TorznabCaps {
@@ -168,30 +166,20 @@ impl TorznabClient {
         if let Some(imdb_id) = query.imdb_id {
             params.push(("imdbid", imdb_id.to_owned()));
         }
-        let (status, body) = self.get(&params).await?;
-        // Jackett reports errors in the body whatever the status: read it
-        // first so a 200-with-error and a 4xx-with-error say the same.
-        match parse(&body) {
-            Err(IndexerError::Malformed(_)) if !status.is_success() => Err(status_error(status)),
-            Ok(_) if !status.is_success() => Err(status_error(status)),
-            other => other,
-        }
+        self.get(&params, parse).await
     }
 
     /// `t=caps`: what the indexer can search by.
     pub async fn caps(&self) -> Result<TorznabCaps, IndexerError> {
-        let (status, body) = self.get(&[("t", "caps".to_owned())]).await?;
-        match parse_caps(&body) {
-            Err(IndexerError::Malformed(_)) if !status.is_success() => Err(status_error(status)),
-            Ok(_) if !status.is_success() => Err(status_error(status)),
-            other => other,
-        }
+        self.get(&[("t", "caps".to_owned())], parse_caps).await
     }
 
-    async fn get(
+    /// `GET` with the API key and `params`, the body read by `parse`.
+    async fn get<T>(
         &self,
         params: &[(&str, String)],
-    ) -> Result<(reqwest::StatusCode, bytes::Bytes), IndexerError> {
+        parse: fn(&[u8]) -> Result<T, IndexerError>,
+    ) -> Result<T, IndexerError> {
         let mut url = self.endpoint.clone();
         {
             let mut pairs = url.query_pairs_mut();
@@ -211,7 +199,13 @@ impl TorznabClient {
             .bytes()
             .await
             .map_err(|error| transport_error(&error))?;
-        Ok((status, body))
+        // Jackett reports errors in the body whatever the status: read it
+        // first so a 200-with-error and a 4xx-with-error say the same.
+        match parse(&body) {
+            Err(IndexerError::Malformed(_)) if !status.is_success() => Err(status_error(status)),
+            Ok(_) if !status.is_success() => Err(status_error(status)),
+            other => other,
+        }
     }
 }
 
@@ -273,16 +267,10 @@ pub fn parse_caps(body: &[u8]) -> Result<TorznabCaps, IndexerError> {
                 .collect(),
         )
     };
-    let categories = root
-        .descendants()
-        .filter(|node| node.has_tag_name("category") || node.has_tag_name("subcat"))
-        .filter_map(|node| node.attribute("id")?.parse().ok())
-        .collect();
     Ok(TorznabCaps {
         search: mode("search"),
         tv_search: mode("tv-search"),
         movie_search: mode("movie-search"),
-        categories,
     })
 }
 
