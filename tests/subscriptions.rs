@@ -220,6 +220,22 @@ async fn a_qbittorrent_restart_is_survived_with_a_fresh_snapshot() {
         1,
     );
     assert_eq!(subscriber.next_progress(WAIT).await["snapshot"], true);
+    let mut transfer = Subscriber::start(
+        &app.ws_url(),
+        Protocol::GraphqlTransportWs,
+        admin_params(),
+        "subscription { transferUpdates { snapshot stale changed transfer { connectionStatus } } }",
+        1,
+    );
+    let first = transfer.next_of("next", WAIT).await["payload"]["data"]["transferUpdates"].clone();
+    assert_eq!(first["snapshot"], true, "{first}");
+    assert_eq!(first["stale"], false, "{first}");
+    assert!(
+        first["changed"]
+            .as_array()
+            .is_some_and(|changed| changed.len() >= 12),
+        "a snapshot names every field: {first}"
+    );
     let watched = app.add_paused_magnet("subscribed").await;
     let added = subscriber.next_progress(WAIT).await;
     assert_eq!(added["torrents"][0]["hash"], watched);
@@ -235,6 +251,15 @@ async fn a_qbittorrent_restart_is_survived_with_a_fresh_snapshot() {
     qbittorrent.restart().await;
     let resumed = subscriber.next_progress(Duration::from_secs(20)).await;
     assert_eq!(resumed["snapshot"], true, "{resumed}");
+    // The connection status never changed, so only the resync sends it:
+    // qBittorrent's session totals started again.
+    let resynced =
+        transfer.next_of("next", WAIT).await["payload"]["data"]["transferUpdates"].clone();
+    assert_eq!(resynced["snapshot"], true, "{resynced}");
+    assert_eq!(
+        resynced["transfer"]["connectionStatus"],
+        first["transfer"]["connectionStatus"]
+    );
     let answer = app
         .graphql("{ qbittorrent { connected } }", json!({}))
         .await;

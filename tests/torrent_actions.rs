@@ -16,6 +16,9 @@ use tokio::sync::OnceCell;
 use torrentql::clients::qbittorrent::{Torrent, TorrentFilter};
 use torrentql::torrent::InfoHash;
 
+/// How long qBittorrent may take to show a change.
+const WAIT: Duration = Duration::from_secs(20);
+
 /// One app per test binary, on the shared qBittorrent.
 async fn app() -> &'static TestApp {
     static APP: OnceCell<TestApp> = OnceCell::const_new();
@@ -955,12 +958,14 @@ async fn transfer_state_speed_modes_and_preferences_as_qbittorrent_shows_them() 
         &app.ws_url(),
         common::subscriber::Protocol::GraphqlTransportWs,
         json!({ "authorization": format!("Bearer {}", common::app::admin_token()) }),
-        "subscription { transferUpdates { alternativeSpeedLimits downloadLimit } }",
+        "subscription { transferUpdates { snapshot changed transfer { ... on Transfer { alternativeSpeedLimits } } } }",
         1,
     );
     let first = updates.next_of("next", Duration::from_secs(10)).await;
+    let first = &first["payload"]["data"]["transferUpdates"];
+    assert_eq!(first["snapshot"], true, "{first}");
     assert_eq!(
-        first["payload"]["data"]["transferUpdates"]["alternativeSpeedLimits"], false,
+        first["transfer"]["alternativeSpeedLimits"], false,
         "{first}"
     );
 
@@ -1006,6 +1011,19 @@ async fn transfer_state_speed_modes_and_preferences_as_qbittorrent_shows_them() 
         "qBittorrent applies the limit in bytes per second"
     );
 
+    // The mirror has synced the new global limit: a change of a field the
+    // subscription does not select, so it sent nothing.
+    common::eventually(
+        "the mirror to sync the new limit",
+        Duration::from_secs(10),
+        || async {
+            let answer = app
+                .graphql("{ transfer { downloadLimit } }", json!({}))
+                .await;
+            (data(&answer)["transfer"]["downloadLimit"] == 102_400).then_some(())
+        },
+    )
+    .await;
     let answer = app
         .graphql(
             "mutation { setAlternativeSpeedLimits(enabled: true) { alternativeSpeedLimits downloadLimit uploadLimit } }",
@@ -1017,15 +1035,22 @@ async fn transfer_state_speed_modes_and_preferences_as_qbittorrent_shows_them() 
         json!({ "alternativeSpeedLimits": true, "downloadLimit": 20480, "uploadLimit": 10240 })
     );
     assert!(client.alternative_speed_limits().await.expect("mode"));
-    // Events come with syncs; the first after the switch shows it.
-    let changed = loop {
-        let event = updates.next_of("next", Duration::from_secs(10)).await;
-        let state = event["payload"]["data"]["transferUpdates"].clone();
-        if state["alternativeSpeedLimits"] == true {
-            break state;
-        }
-    };
-    assert_eq!(changed["downloadLimit"], 20480);
+    // Events come with syncs, and only for the two fields selected: the
+    // new global limit, then the switch (or both at once).
+    // The next event is the switch: it changed the limit in force too.
+    let switched = updates.next_of("next", Duration::from_secs(10)).await;
+    let switched = &switched["payload"]["data"]["transferUpdates"];
+    assert_eq!(switched["snapshot"], false, "{switched}");
+    assert_eq!(
+        switched["transfer"]["alternativeSpeedLimits"], true,
+        "{switched}"
+    );
+    let changed = switched["changed"].as_array().expect("changed");
+    assert!(
+        changed.contains(&json!("ALTERNATIVE_SPEED_LIMITS"))
+            && changed.contains(&json!("DOWNLOAD_LIMIT")),
+        "{switched}"
+    );
     let answer = app
         .graphql(
             "mutation { a: setAlternativeSpeedLimits(enabled: false) { alternativeSpeedLimits } \
@@ -1279,27 +1304,76 @@ async fn a_preview_numbers_the_files_as_qbittorrent_does_once_added() {
     );
 }
 
-/// qBittorrent takes the call (a wrong endpoint or form would be refused);
-/// libtorrent then announces as soon as the tracker's minimum interval
-/// (at least 5 minutes by default) allows, too late to watch here.
+/// A fake HTTP tracker on 127.0.0.1 hears the torrent start, then one more
+/// announce on `reannounceTorrents`. It asks for announces an hour apart
+/// (and allows them at any time), so only the reannounce explains the
+/// second one.
 #[tokio::test]
-async fn a_reannounce_is_taken_for_each_torrent_and_an_unknown_one_is_not_found() {
+async fn a_reannounce_reaches_the_tracker_and_an_unknown_torrent_is_not_found() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let tracker = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/announce"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_bytes(b"d8:intervali3600e12:min intervali0e5:peers0:e".to_vec()),
+        )
+        .mount(&tracker)
+        .await;
+    // Announces by their `event`: `started` first (one per listening
+    // address), none for a reannounce.
+    let announces = async |started: bool| {
+        tracker
+            .received_requests()
+            .await
+            .expect("requests are recorded")
+            .iter()
+            .filter(|request| {
+                request
+                    .url
+                    .query_pairs()
+                    .any(|(key, value)| key == "event" && value == "started")
+                    == started
+            })
+            .count()
+    };
+
     let app = app().await;
-    let hash = app.add_paused_magnet("announced").await;
+    let (hash, magnet) = common::torrents::random_magnet("announced");
+    let magnet = format!("{magnet}&tr={}/announce", tracker.uri());
+    let answer = app
+        .graphql(
+            "mutation($m: String!) { addTorrent(input: { magnet: $m }) { hash } }",
+            json!({ "m": magnet }),
+        )
+        .await;
+    assert_eq!(data(&answer)["addTorrent"]["hash"], hash.to_string());
+    common::eventually("the torrent to announce it started", WAIT, || async {
+        (announces(true).await > 0).then_some(())
+    })
+    .await;
+    assert_eq!(announces(false).await, 0, "no announce but the first yet");
+
     let unknown = random_hash().to_string();
     let answer = app
         .graphql(
             "mutation($h: [String!]!) { reannounceTorrents(hashes: $h) { hash } }",
-            json!({ "h": [hash, unknown] }),
+            json!({ "h": [hash.to_string(), unknown] }),
         )
         .await;
     assert_eq!(
         answer["data"]["reannounceTorrents"],
-        json!([{ "hash": hash }, null]),
+        json!([{ "hash": hash.to_string() }, null]),
         "{answer}"
     );
     assert_eq!(
         error_at(&answer, 0),
         ("NOT_FOUND", &json!(["reannounceTorrents", 1]))
     );
+    common::eventually("the reannounce to reach the tracker", WAIT, || async {
+        (announces(false).await > 0).then_some(())
+    })
+    .await;
 }

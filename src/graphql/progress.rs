@@ -11,7 +11,7 @@ use futures::{Stream, StreamExt};
 
 use super::guards::{AdminGuard, admin_claims};
 use super::torrents::{self, Torrent, TorrentWhereInput, Torrents, parse_hash};
-use super::transfer::Transfer;
+use super::transfer::{Transfer, TransferEvent, TransferField, TransferValues};
 use crate::error::AppError;
 use crate::services::mirror::{Matching, ProgressEvent, TorrentMirror};
 use crate::torrent::InfoHash;
@@ -114,24 +114,64 @@ impl ProgressSubscription {
         until_token_expires(ctx, events)
     }
 
-    /// The transfer and server state of qBittorrent as synced now, then again
-    /// after every sync that changes it (about every `sync.interval` while
-    /// anything transfers; nothing is sent while nothing changes). Each
-    /// event is the whole state: it is a dozen numbers.
+    /// The transfer and server state of qBittorrent: a snapshot first, then
+    /// an event after each sync that changes a field the subscription
+    /// selects in `transfer` (speeds change about every `sync.interval`
+    /// while anything transfers; a subscription to `alternativeSpeedLimits`
+    /// alone hears only of that). A snapshot again after qBittorrent comes
+    /// back. Each event has the whole state, and `changed` says what
+    /// changed.
     #[graphql(guard = "AdminGuard")]
     async fn transfer_updates(
         &self,
         ctx: &Context<'_>,
-    ) -> Result<impl Stream<Item = Result<Transfer>> + use<>> {
+    ) -> Result<impl Stream<Item = Result<TransferEvent>> + use<>> {
+        let selected = selected_transfer_fields(ctx);
+        let mut sent: Option<TransferValues> = None;
         let events = mirror(ctx)?
             .server_state_updates()
-            .map(|state| Ok(Transfer::from(state)));
+            .filter_map(move |update| {
+                let transfer = Transfer::from(update.state);
+                let values = TransferValues::of(&transfer);
+                let changed = values.changed_since(sent.as_ref().filter(|_| !update.snapshot));
+                let wanted = update.snapshot
+                    || changed.iter().any(|field| {
+                        selected
+                            .as_ref()
+                            .is_none_or(|selected| selected.contains(field))
+                    });
+                if wanted {
+                    sent = Some(values);
+                }
+                futures::future::ready(wanted.then(|| {
+                    Ok(TransferEvent {
+                        snapshot: update.snapshot,
+                        stale: update.stale,
+                        transfer,
+                        changed,
+                    })
+                }))
+            });
         until_token_expires(ctx, events)
     }
 }
 
 fn mirror(ctx: &Context<'_>) -> Result<Arc<TorrentMirror>> {
     Ok(Arc::clone(ctx.data::<Arc<TorrentMirror>>()?))
+}
+
+/// The fields of `transfer` a `transferUpdates` subscription selects
+/// (through fragments too); `None` when it selects none of them, so every
+/// change counts.
+fn selected_transfer_fields(ctx: &Context<'_>) -> Option<HashSet<TransferField>> {
+    let selected: HashSet<TransferField> = ctx
+        .field()
+        .selection_set()
+        .filter(|field| field.name() == "transfer")
+        .flat_map(|transfer| transfer.selection_set().collect::<Vec<_>>())
+        .filter_map(|field| TransferField::named(field.name()))
+        .collect();
+    (!selected.is_empty()).then_some(selected)
 }
 
 fn parse_hashes(hashes: Option<Vec<String>>) -> Result<Option<HashSet<InfoHash>>> {

@@ -4,7 +4,7 @@ use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value
 use chrono::Utc;
 
 /// A byte count (see the scalar's description).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Bytes(pub i64);
 
 /// A number of bytes, or of bytes per second. GraphQL's `Int` is 32-bit

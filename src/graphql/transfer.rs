@@ -1,11 +1,13 @@
 //! qBittorrent as a whole in the schema: the `transfer` state (speeds,
 //! totals, free space, connection, limits) and the `preferences` a torrent
 //! UI shows most, and the mutations that change them. The live
-//! `transferUpdates` subscription is with the other subscriptions.
+//! `transferUpdates` subscription is with the other subscriptions; its
+//! events, and which fields of them changed, are here.
 
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, Object, Result, SimpleObject};
+use serde::{Deserialize, Serialize};
 
 use super::guards::AdminGuard;
 use super::scalars::Bytes;
@@ -16,7 +18,8 @@ use crate::graphql::cost;
 use crate::services::torrents::PreferenceChanges;
 
 /// qBittorrent's transfer and server state.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Transfer {
     /// Of all torrents, bytes per second.
     download_speed: Bytes,
@@ -48,7 +51,7 @@ pub struct Transfer {
 }
 
 /// qBittorrent's connection to the BitTorrent network.
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum ConnectionStatus {
     /// Connected, and reachable from outside.
     Connected,
@@ -85,6 +88,91 @@ impl From<Arc<ServerState>> for Transfer {
     fn from(state: Arc<ServerState>) -> Self {
         Self::from(state.as_ref())
     }
+}
+
+/// A field of `Transfer`, as `TransferEvent.changed` names it.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TransferField {
+    /// `downloadSpeed`.
+    DownloadSpeed,
+    /// `uploadSpeed`.
+    UploadSpeed,
+    /// `sessionDownloaded`.
+    SessionDownloaded,
+    /// `sessionUploaded`.
+    SessionUploaded,
+    /// `allTimeDownloaded`.
+    AllTimeDownloaded,
+    /// `allTimeUploaded`.
+    AllTimeUploaded,
+    /// `freeDiskSpace`.
+    FreeDiskSpace,
+    /// `connectionStatus`.
+    ConnectionStatus,
+    /// `dhtNodes`.
+    DhtNodes,
+    /// `downloadLimit`.
+    DownloadLimit,
+    /// `uploadLimit`.
+    UploadLimit,
+    /// `alternativeSpeedLimits`.
+    AlternativeSpeedLimits,
+}
+
+impl TransferField {
+    /// The field of `Transfer` named `name` in the schema.
+    pub fn named(name: &str) -> Option<Self> {
+        serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
+    }
+}
+
+/// The values of a `Transfer` by field, to tell what changed between two.
+pub struct TransferValues(serde_json::Map<String, serde_json::Value>);
+
+impl TransferValues {
+    pub fn of(transfer: &Transfer) -> Self {
+        match serde_json::to_value(transfer) {
+            Ok(serde_json::Value::Object(values)) => Self(values),
+            _ => unreachable!("a Transfer serializes as an object of numbers and strings"),
+        }
+    }
+
+    /// The fields whose values differ from `earlier` (every field when
+    /// there is none), in the schema's order.
+    pub fn changed_since(&self, earlier: Option<&Self>) -> Vec<TransferField> {
+        let mut changed: Vec<TransferField> = self
+            .0
+            .iter()
+            .filter(|(name, value)| {
+                earlier.is_none_or(|earlier| earlier.0.get(name.as_str()) != Some(value))
+            })
+            .filter_map(|(name, _)| TransferField::named(name))
+            .collect();
+        changed.sort_unstable();
+        changed
+    }
+}
+
+/// One event of `transferUpdates`.
+#[derive(SimpleObject)]
+pub struct TransferEvent {
+    /// True for the first event, and after a resync (qBittorrent restarted,
+    /// so its session totals started again). False: the state continues
+    /// the previous event's.
+    pub snapshot: bool,
+    /// True when this snapshot comes from a mirror that is not fresh
+    /// (qBittorrent does not answer): the state is as last synced, and
+    /// `qbittorrent { error }` says why. Changes come from syncs, so they
+    /// are never stale.
+    pub stale: bool,
+    /// The whole state as it is now (a dozen numbers), not only what
+    /// changed.
+    pub transfer: Transfer,
+    /// The fields of `transfer` whose values differ from the previous event
+    /// (every field in the first); an event is sent only when one of the
+    /// fields the subscription selects is among them.
+    pub changed: Vec<TransferField>,
 }
 
 /// qBittorrent's preferences a torrent UI shows most.
@@ -276,4 +364,43 @@ impl TransferMutation {
 /// A limit in bytes per second, `None` for none (qBittorrent's 0 or -1).
 fn limit(value: i64) -> Option<Bytes> {
     Some(value).filter(|limit| *limit > 0).map(Bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::resolver_utils::EnumType;
+
+    use super::*;
+
+    #[test]
+    fn every_field_of_transfer_is_a_transfer_field_and_a_change_names_only_itself() {
+        let quiet = Transfer::from(&ServerState::default());
+        let values = TransferValues::of(&quiet);
+        let every = values.changed_since(None);
+        assert_eq!(every.len(), TransferField::items().len());
+        assert_eq!(
+            every.len(),
+            values.0.len(),
+            "a field without a TransferField"
+        );
+
+        let busy = Transfer::from(&ServerState {
+            dl_info_speed: 1000,
+            use_alt_speed_limits: Some(true),
+            ..ServerState::default()
+        });
+        assert_eq!(
+            TransferValues::of(&busy).changed_since(Some(&values)),
+            [
+                TransferField::DownloadSpeed,
+                TransferField::AlternativeSpeedLimits
+            ]
+        );
+        assert!(values.changed_since(Some(&values)).is_empty());
+        assert_eq!(
+            TransferField::named("freeDiskSpace"),
+            Some(TransferField::FreeDiskSpace)
+        );
+        assert_eq!(TransferField::named("__typename"), None);
+    }
 }

@@ -28,7 +28,6 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
-use futures::Stream;
 use tokio::sync::{broadcast, watch};
 use tokio::time::Instant;
 
@@ -36,10 +35,10 @@ use crate::clients::qbittorrent::{Category, MainData, ServerState, Torrent, Torr
 use crate::torrent::InfoHash;
 
 use state::{Changes, MirrorState};
-use streams::{MirrorUpdate, Watchers};
+use streams::{MirrorUpdate, SyncedServerState, Watchers};
 
 pub use poller::{SyncSettings, SyncSource};
-pub use streams::{Matching, ProgressEvent};
+pub use streams::{Matching, ProgressEvent, ServerStateUpdate};
 
 /// Updates a subscriber may fall behind by before it is sent a fresh
 /// snapshot instead.
@@ -104,7 +103,7 @@ pub struct TorrentMirror {
     status: watch::Sender<SyncStatus>,
     /// The transfer and server state as last synced; `None` before the
     /// first sync.
-    server_state: watch::Sender<Option<Arc<ServerState>>>,
+    server_state: watch::Sender<Option<SyncedServerState>>,
     watchers: Mutex<Watchers>,
 }
 
@@ -173,9 +172,15 @@ impl TorrentMirror {
         }
         if let Some(server_state) = server_state {
             self.server_state.send_if_modified(|shown| {
-                let changed = shown.as_deref() != Some(&server_state);
+                let changed = reset
+                    || shown.as_ref().map(|shown| shown.state.as_ref()) != Some(&server_state);
                 if changed {
-                    *shown = Some(Arc::new(server_state));
+                    let resyncs =
+                        shown.as_ref().map_or(0, |shown| shown.resyncs) + u64::from(reset);
+                    *shown = Some(SyncedServerState {
+                        state: Arc::new(server_state),
+                        resyncs,
+                    });
                 }
                 changed
             });
@@ -341,26 +346,7 @@ impl TorrentMirror {
         if !self.is_fresh() {
             return None;
         }
-        self.server_state.borrow().clone()
-    }
-
-    /// The transfer and server state as synced now, then each time a sync
-    /// changes it (waiting for the first sync first).
-    pub fn server_state_updates(
-        &self,
-    ) -> impl Stream<Item = Arc<ServerState>> + Send + 'static + use<> {
-        let mut shown = self.server_state.subscribe();
-        async_stream::stream! {
-            loop {
-                let current = shown.borrow_and_update().clone();
-                if let Some(current) = current {
-                    yield current;
-                }
-                if shown.changed().await.is_err() {
-                    return;
-                }
-            }
-        }
+        Some(Arc::clone(&self.server_state.borrow().as_ref()?.state))
     }
 
     /// Every tag, sorted, or `None` when the mirror is not fresh.
@@ -554,37 +540,5 @@ mod tests {
             maindata(json!({ "rid": 3, "full_update": true, "tags": ["only"] })),
         );
         assert_eq!(mirror.tags().unwrap(), ["only"]);
-    }
-
-    #[test]
-    fn the_server_state_merges_partial_syncs_and_changes_only_when_it_does() {
-        let mirror = mirror();
-        let mut updates = mirror.server_state.subscribe();
-        sync(
-            &mirror,
-            maindata(json!({ "rid": 1, "full_update": true, "server_state": {
-                "dl_info_speed": 5, "free_space_on_disk": 100, "connection_status": "connected",
-                "use_alt_speed_limits": false,
-            } })),
-        );
-        sync(
-            &mirror,
-            maindata(json!({ "rid": 2, "server_state": { "dl_info_speed": 7 } })),
-        );
-        let state = mirror.server_state().unwrap();
-        assert_eq!(state.dl_info_speed, 7);
-        assert_eq!(state.free_space_on_disk, Some(100));
-        assert_eq!(state.use_alt_speed_limits, Some(false));
-        let version = updates.borrow_and_update().clone();
-        sync(&mirror, maindata(json!({ "rid": 3 })));
-        sync(
-            &mirror,
-            maindata(json!({ "rid": 4, "server_state": { "dl_info_speed": 7 } })),
-        );
-        assert!(
-            !updates.has_changed().unwrap(),
-            "nothing changed: no update"
-        );
-        assert_eq!(updates.borrow().clone(), version);
     }
 }

@@ -1,7 +1,8 @@
 //! Live streams built on the mirror: progress (a snapshot, then only
 //! changes) and completions, each filtered for its subscriber from the one
-//! published update, and the set of torrents the subscribers watch (what
-//! the poller's focused polls ask for).
+//! published update; the transfer state as it changes; and the set of
+//! torrents the subscribers watch (what the poller's focused polls ask
+//! for).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use tokio::sync::broadcast;
 
 use super::TorrentMirror;
 use super::state::Changes;
-use crate::clients::qbittorrent::Torrent;
+use crate::clients::qbittorrent::{ServerState, Torrent};
 use crate::torrent::InfoHash;
 
 /// One change to the mirror, as published to every subscriber.
@@ -38,6 +39,30 @@ pub struct ProgressEvent {
     pub torrents: Vec<Arc<Torrent>>,
     /// Hashes of the torrents removed.
     pub removed: Vec<InfoHash>,
+}
+
+/// The transfer and server state as last synced.
+#[derive(Debug, Clone)]
+pub(super) struct SyncedServerState {
+    pub state: Arc<ServerState>,
+    /// How many syncs rebuilt the state from scratch (the first fill, and
+    /// each time qBittorrent came back), so a stream knows to resend it
+    /// whole.
+    pub resyncs: u64,
+}
+
+/// One event of a transfer stream.
+#[derive(Debug, Clone)]
+pub struct ServerStateUpdate {
+    /// True for the first event and after a resync (qBittorrent restarted,
+    /// so its session totals started again): the state is not a
+    /// continuation of the previous one.
+    pub snapshot: bool,
+    /// The mirror was not fresh when this snapshot was taken; as for
+    /// [`ProgressEvent::stale`].
+    pub stale: bool,
+    /// The whole state as synced.
+    pub state: Arc<ServerState>,
 }
 
 /// Whether a torrent is one a subscriber asked for.
@@ -198,6 +223,30 @@ impl TorrentMirror {
         }
     }
 
+    /// The transfer and server state as synced now (waiting for the first
+    /// sync), then each time a sync changes it; a snapshot again after a
+    /// resync. A subscriber that is slow skips to the latest state.
+    pub fn server_state_updates(
+        self: &Arc<Self>,
+    ) -> impl Stream<Item = ServerStateUpdate> + Send + 'static + use<> {
+        let mirror = Arc::clone(self);
+        let mut shown = self.server_state.subscribe();
+        async_stream::stream! {
+            let mut resyncs_seen = None;
+            loop {
+                let current = shown.borrow_and_update().clone();
+                if let Some(SyncedServerState { state, resyncs }) = current {
+                    let snapshot = resyncs_seen != Some(resyncs);
+                    resyncs_seen = Some(resyncs);
+                    yield ServerStateUpdate { snapshot, stale: snapshot && !mirror.is_fresh(), state };
+                }
+                if shown.changed().await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+
     /// The hashes every live subscriber watches, when none watches them
     /// all (and at least one watches something).
     pub(super) fn watched(&self) -> Option<Vec<InfoHash>> {
@@ -238,18 +287,64 @@ fn is_watched(hashes: Option<&HashSet<InfoHash>>, torrent: &Torrent) -> bool {
 mod tests {
     use std::time::Duration;
 
-    use futures::StreamExt;
+    use futures::{FutureExt, StreamExt};
     use serde_json::json;
 
     use super::super::UPDATE_BUFFER;
     use super::super::testing::*;
     use super::*;
 
-    async fn next(events: &mut (impl Stream<Item = ProgressEvent> + Unpin)) -> ProgressEvent {
+    async fn next<T>(events: &mut (impl Stream<Item = T> + Unpin)) -> T {
         tokio::time::timeout(Duration::from_secs(1), events.next())
             .await
             .expect("an event")
             .expect("stream open")
+    }
+
+    #[tokio::test]
+    async fn the_server_state_merges_partial_syncs_and_is_whole_again_after_a_resync() {
+        let mirror = mirror();
+        let mut updates = Box::pin(mirror.server_state_updates());
+        let state = |speed: i64| {
+            json!({ "dl_info_speed": speed, "free_space_on_disk": 100, "connection_status": "connected",
+                    "use_alt_speed_limits": false })
+        };
+        sync(
+            &mirror,
+            maindata(json!({ "rid": 1, "full_update": true, "server_state": state(5) })),
+        );
+        let first = next(&mut updates).await;
+        assert!(first.snapshot && !first.stale);
+        assert_eq!(first.state.dl_info_speed, 5);
+
+        sync(
+            &mirror,
+            maindata(json!({ "rid": 2, "server_state": { "dl_info_speed": 7 } })),
+        );
+        let merged = next(&mut updates).await;
+        assert!(!merged.snapshot);
+        assert_eq!(merged.state.dl_info_speed, 7);
+        assert_eq!(merged.state.free_space_on_disk, Some(100));
+        assert_eq!(merged.state.use_alt_speed_limits, Some(false));
+
+        sync(&mirror, maindata(json!({ "rid": 3 })));
+        sync(
+            &mirror,
+            maindata(json!({ "rid": 4, "server_state": { "dl_info_speed": 7 } })),
+        );
+        assert!(
+            updates.next().now_or_never().is_none(),
+            "nothing new, then the same value again: no update"
+        );
+        // A resync with equal values is a snapshot all the same.
+        sync(
+            &mirror,
+            maindata(json!({ "rid": 1, "full_update": true, "server_state": state(7) })),
+        );
+        let resynced = next(&mut updates).await;
+        assert!(resynced.snapshot, "{resynced:?}");
+        assert_eq!(resynced.state.dl_info_speed, 7);
+        assert_eq!(mirror.server_state().expect("fresh").dl_info_speed, 7);
     }
 
     #[tokio::test]

@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use futures::Stream;
 use serde_json::{Map, json};
 
 use super::actions::{MAX_RATIO_LIMIT, MAX_SEEDING_MINUTES};
@@ -54,12 +53,6 @@ impl TorrentService {
         let mut state = self.qbittorrent.transfer_info().await?;
         state.use_alt_speed_limits = Some(self.qbittorrent.alternative_speed_limits().await?);
         Ok(Arc::new(state))
-    }
-
-    /// The transfer and server state now, then after every sync that
-    /// changes it.
-    pub fn server_state_updates(&self) -> impl Stream<Item = Arc<ServerState>> + Send + 'static {
-        self.mirror.server_state_updates()
     }
 
     /// Turns the alternative speed limits on or off (qBittorrent only
