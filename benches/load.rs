@@ -13,13 +13,16 @@
 //!    delay, and torrentql's peak RSS,
 //! 4. `addTorrent` until returned vs a direct add then polling until listed,
 //! 5. start-up to ready and to the first full mirror, and idle RSS,
-//! 6. bytes on the wire for the list, compressed and not.
+//! 6. bytes on the wire for the list, compressed and not,
+//! 9. the web UI in headless Chromium (`tests/clients/ui.mjs`): opening the
+//!    page to its first drawn row, and its frames while changes stream in.
 //!
 //! Traffic goes to 127.0.0.1 only, and every loop is bounded.
 //!
 //! Run with `./scripts/bench.sh` (or `cargo bench --bench load`);
 //! `TORRENTQL_BENCH_VERSIONS=4.5,5.1` and `TORRENTQL_BENCH_SIZES=1000,10000`
-//! choose what runs. The report goes to stdout and `target/bench-report.md`.
+//! choose what runs, `TORRENTQL_BENCH_ONLY=ui` only the web UI's step. The
+//! report goes to stdout and `target/bench-report.md`.
 
 #[path = "../tests/common/proxy.rs"]
 #[allow(dead_code)]
@@ -84,6 +87,7 @@ async fn run() {
         .iter()
         .map(|size| size.parse().expect("sizes are numbers"))
         .collect();
+    let ui_only = std::env::var("TORRENTQL_BENCH_ONLY").is_ok_and(|only| only == "ui");
     let mut report = String::from("# torrentql benchmark report\n\n");
     writeln!(report, "machine: {} cores, {}", num_cpus(), uname()).ok();
     for version in versions {
@@ -102,7 +106,12 @@ async fn run() {
             // added; let it settle so it is not measured doing that.
             tokio::time::sleep(SETTLE_AFTER_FILL).await;
             eprintln!("== qBittorrent {app_version}, {size} torrents");
-            let section = measure(&qbittorrent, &hashes).await;
+            let mut section = if ui_only {
+                String::new()
+            } else {
+                measure(&qbittorrent, &hashes).await
+            };
+            section.push_str(&measure_ui(&qbittorrent, &hashes).await);
             writeln!(
                 report,
                 "\n## qBittorrent {app_version}, {size} torrents\n\n{section}"
@@ -112,6 +121,8 @@ async fn run() {
         }
     }
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/target/bench-report.md");
+    // `target` may not exist when CARGO_TARGET_DIR points elsewhere.
+    std::fs::create_dir_all(concat!(env!("CARGO_MANIFEST_DIR"), "/target")).expect("make target/");
     std::fs::write(path, &report).expect("write the report");
     eprintln!("report written to {path}");
 }
@@ -548,6 +559,105 @@ impl Server {
     async fn stop(mut self) {
         torrentql::managed::stop_child(&mut self.child, Duration::from_secs(5)).await;
     }
+}
+
+/// Page loads timed in the web UI step.
+const UI_LOADS: usize = 5;
+/// How long the UI's frames are watched while changes stream in.
+const UI_FRAMES_SECONDS: u64 = 10;
+/// Torrents whose category flips every [`UI_CHANGE_EVERY`] meanwhile.
+const UI_CHANGED_PER_TICK: usize = 500;
+const UI_CHANGE_EVERY: Duration = Duration::from_millis(500);
+
+/// Step 9, the web UI in Chromium: from opening the page (signed in) to
+/// its first drawn row, `UI_LOADS` times, then the gaps between frames
+/// while qBittorrent changes `UI_CHANGED_PER_TICK` torrents every
+/// `UI_CHANGE_EVERY` (so each sync brings the list hundreds of changes).
+async fn measure_ui(qbittorrent: &Qbittorrent, hashes: &[InfoHash]) -> String {
+    let server = Server::start(&qbittorrent.url).await;
+    server.ready_after().await;
+    let client = qbittorrent.client();
+    for category in ["ui-a", "ui-b"] {
+        let _ = client.create_category(category, None).await;
+    }
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let changer = tokio::spawn({
+        let stop = Arc::clone(&stop);
+        let batch: Vec<InfoHash> = hashes.iter().take(UI_CHANGED_PER_TICK).copied().collect();
+        async move {
+            let mut flip = false;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                flip = !flip;
+                let category = if flip { "ui-a" } else { "ui-b" };
+                let _ = client
+                    .act(&batch, &TorrentAction::SetCategory(category.to_owned()))
+                    .await;
+                tokio::time::sleep(UI_CHANGE_EVERY).await;
+            }
+        }
+    });
+    let arguments = json!({
+        "url": format!("http://127.0.0.1:{}", server.port),
+        "token": admin_token(),
+        "runs": UI_LOADS,
+        "seconds": UI_FRAMES_SECONDS,
+        "total": hashes.len(),
+    });
+    let output = tokio::process::Command::new("node")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/ui.mjs"))
+        .args(["performance", &arguments.to_string()])
+        .output()
+        .await
+        .expect("node runs (./scripts/setup-clients.sh installs it)");
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = changer.await;
+    server.stop().await;
+    let seen: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!(
+            "ui.mjs printed no JSON ({error}): {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    assert!(seen["error"].is_null(), "ui.mjs failed: {seen}");
+    let millis = |key: &str| -> Vec<Duration> {
+        seen[key]
+            .as_array()
+            .expect(key)
+            .iter()
+            .filter_map(Value::as_f64)
+            .map(|ms| Duration::from_secs_f64(ms / 1000.0))
+            .collect()
+    };
+    let loads = millis("loads");
+    let mut gaps = millis("gaps");
+    gaps.sort();
+    let long_tasks = millis("longTasks");
+    let over_budget = gaps
+        .iter()
+        .filter(|gap| **gap > Duration::from_micros(16_700))
+        .count();
+    let percentile = |share: f64| gaps[((gaps.len() as f64 * share) as usize).min(gaps.len() - 1)];
+    format!(
+        "\n| web UI ({} torrents) | |\n|---|---|\n\
+         | open to first drawn row, median of {UI_LOADS} | {} (slowest {}) |\n\
+         | frames while {UI_CHANGED_PER_TICK} torrents change every {} ms, {UI_FRAMES_SECONDS} s | {} frames |\n\
+         | frame gap median / p95 / p99 / max | {} / {} / {} / {} |\n\
+         | frames over 16.7 ms | {over_budget} of {} |\n\
+         | long tasks (> 50 ms) | {}, longest {} |\n",
+        hashes.len(),
+        ms(median(&loads)),
+        ms(loads.iter().max().copied().unwrap_or_default()),
+        UI_CHANGE_EVERY.as_millis(),
+        gaps.len(),
+        ms(median(&gaps)),
+        ms(percentile(0.95)),
+        ms(percentile(0.99)),
+        ms(gaps.last().copied().unwrap_or_default()),
+        gaps.len(),
+        long_tasks.len(),
+        ms(long_tasks.iter().max().copied().unwrap_or_default()),
+    )
 }
 
 fn admin_token() -> String {

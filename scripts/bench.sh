@@ -5,7 +5,10 @@
 #
 #   ./scripts/bench.sh                                   everything
 #   TORRENTQL_BENCH_VERSIONS=5.1 TORRENTQL_BENCH_SIZES=1000 ./scripts/bench.sh
+#   TORRENTQL_BENCH_ONLY=ui TORRENTQL_BENCH_SIZES=10000 ./scripts/bench.sh   the web UI only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup-qbittorrent.sh >/dev/null
+# The web UI's step drives Chromium through tests/clients/ui.mjs.
+./scripts/setup-clients.sh
 cargo bench --bench load

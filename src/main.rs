@@ -152,12 +152,14 @@ async fn run_server(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     let backend = Backend::start(&config).await?;
+    let address = listener.local_addr()?;
     tracing::info!(
-        address = %listener.local_addr()?,
+        %address,
+        ui = %format!("http://{address}/"),
+        playground = %format!("http://{address}/graphql"),
         qbittorrent = %backend.state.torrents.qbittorrent().base_url(),
         "torrentql is listening"
     );
-    let address = listener.local_addr()?;
     if backend.secret_source == SecretSource::Generated {
         print_welcome(&backend, address)?;
     }
@@ -168,12 +170,12 @@ async fn run_server(config: Config) -> anyhow::Result<()> {
 }
 
 /// With a generated secret nobody has a token yet: print one, on stdout
-/// (never into the log), with the playground's address.
+/// (never into the log), with the UI's and the playground's addresses.
 fn print_welcome(backend: &Backend, address: std::net::SocketAddr) -> anyhow::Result<()> {
     let auth = &backend.state.auth;
     let (token, expires_at) = auth.issue("admin", &[ADMIN_ROLE.to_owned()], None)?;
     println!(
-        "\ntorrentql is ready.\n  Playground:  http://{address}/graphql\n  Admin token: {token}\n  (valid until {expires_at}; `torrentql token --subject NAME` mints more)\n"
+        "\ntorrentql is ready.\n  Web UI:      http://{address}/\n  Playground:  http://{address}/graphql\n  Admin token: {token}\n  (valid until {expires_at}; `torrentql token --subject NAME` mints more)\n"
     );
     Ok(())
 }

@@ -8,85 +8,14 @@ mod common;
 use std::time::Duration;
 
 use common::app::{TestApp, admin_token, data};
-use common::qbittorrent::{Options, Qbittorrent};
 use common::subscriber::{Protocol, Subscriber};
-use common::torrents::{MadeTorrent, make_torrent};
+use common::swarm::{
+    PAYLOAD_BYTES, introduce, seed, seed_files, seeder_address, seeder_and_leecher,
+};
 use serde_json::json;
-use torrentql::clients::qbittorrent::{AddSource, AddTorrent, TorrentAction};
-use torrentql::torrent::{TorrentFile, TorrentLimits};
+use torrentql::clients::qbittorrent::TorrentAction;
 use wiremock::ResponseTemplate;
 use wiremock::matchers::body_json;
-
-const PAYLOAD_BYTES: usize = 20 * 1024 * 1024;
-/// 20 MiB at 4 MiB/s: about five seconds of progress events.
-const DOWNLOAD_LIMIT_KIB: u32 = 4096;
-
-/// Makes `name` (of `bytes`) on `seeder` and waits until it seeds.
-async fn seed(seeder: &Qbittorrent, name: &str, bytes: usize) -> MadeTorrent {
-    seed_files(seeder, name, &[(name, bytes)]).await
-}
-
-/// Makes the torrent `name` of `files` (path, size) on `seeder` and waits
-/// until it seeds.
-async fn seed_files(seeder: &Qbittorrent, name: &str, files: &[(&str, usize)]) -> MadeTorrent {
-    let seed_dir = seeder.save_path.join("seed");
-    let made = make_torrent(&seed_dir, name, files);
-    let client = seeder.client();
-    client
-        .add(&AddTorrent {
-            source: AddSource::File(
-                TorrentFile::parse(made.bytes.clone(), TorrentLimits::default())
-                    .expect("the made torrent parses"),
-            ),
-            save_path: Some(seed_dir.to_string_lossy().into_owned()),
-            category: None,
-            paused: false,
-            rename: None,
-            stop_when_metadata_arrives: false,
-        })
-        .await
-        .expect("A takes the torrent");
-    common::eventually("A to seed", Duration::from_secs(30), || async {
-        let torrent = client
-            .torrent(made.hash)
-            .await
-            .expect("A lists the torrent")?;
-        (torrent.progress >= 1.0 && torrent.state().is_seeding()).then_some(())
-    })
-    .await;
-    made
-}
-
-/// A qBittorrent to seed (A), and one to download into (B), capped at
-/// [`DOWNLOAD_LIMIT_KIB`] so a download takes seconds.
-async fn seeder_and_leecher() -> (Qbittorrent, Qbittorrent) {
-    let seeder = Qbittorrent::start(Options::default()).await;
-    let leecher = Qbittorrent::start(Options {
-        download_limit_kib: Some(DOWNLOAD_LIMIT_KIB),
-        ..Options::default()
-    })
-    .await;
-    (seeder, leecher)
-}
-
-/// Where `seeder` takes BitTorrent connections.
-fn seeder_address(seeder: &Qbittorrent) -> std::net::SocketAddr {
-    format!("127.0.0.1:{}", seeder.bittorrent_port)
-        .parse()
-        .expect("a socket address")
-}
-
-/// Tells B where A is (once: a second call can delay the metadata on 5.1).
-async fn introduce(leecher: &Qbittorrent, seeder: &Qbittorrent, torrent: &MadeTorrent) {
-    leecher
-        .client()
-        .act(
-            &[torrent.hash],
-            &TorrentAction::AddPeers(vec![seeder_address(seeder)]),
-        )
-        .await
-        .expect("B takes the peer");
-}
 
 #[tokio::test]
 async fn a_watched_download_reports_rising_progress_and_one_completion() {

@@ -10,6 +10,7 @@ mod negotiation;
 mod playground;
 mod state;
 mod subscriptions;
+mod ui;
 
 use std::future::Future;
 use std::time::Duration;
@@ -107,7 +108,8 @@ fn routes(state: &AppState) -> Router<AppState> {
     let mut router = Router::new()
         .route("/graphql", graphql)
         .route("/healthz", get(health::liveness))
-        .route("/readyz", get(health::readiness));
+        .route("/readyz", get(health::readiness))
+        .merge(ui::routes());
     if state.playground.enabled {
         router = match (
             &state.playground.assets_dir,

@@ -9,6 +9,7 @@ pub mod node;
 pub mod proxy;
 pub mod qbittorrent;
 pub mod subscriber;
+pub mod swarm;
 pub mod torrents;
 pub mod websocket;
 
