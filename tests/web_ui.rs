@@ -14,7 +14,7 @@ use common::app::{TestApp, admin_token, data, sign, token_with_roles};
 use common::qbittorrent::{Options, Qbittorrent};
 use common::torrents::{make_torrent, paused_magnets, random_hash, random_magnet};
 use serde_json::{Value, json};
-use torrentql::clients::qbittorrent::{AddSource, AddTorrent, TorrentFilter};
+use torrentql::clients::qbittorrent::{AddSource, AddTorrent, TorrentAction, TorrentFilter};
 use torrentql::torrent::Magnet;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -454,12 +454,30 @@ async fn the_main_screens_render_at_desktop_and_phone_width() {
         "Cosmos.Laundromat.S01E01.1080p.WEB.h264-DEMO",
         "Spring.2019.1080p.BluRay.x264-DEMO",
     ];
+    let hashes: Vec<_> = names.iter().map(|_| random_hash()).collect();
     let magnets: Vec<Magnet> = names
         .iter()
-        .map(|name| Magnet::from_info_hash(random_hash(), Some(name), &[]))
+        .zip(&hashes)
+        .map(|(name, hash)| Magnet::from_info_hash(*hash, Some(name), &[]))
         .collect();
     let client = qbittorrent.client();
     client.add(&paused_magnets(magnets)).await.expect("magnets");
+    // A category and a tag, as a real list has them.
+    client
+        .create_category("films", None)
+        .await
+        .expect("a category");
+    client
+        .act(
+            &hashes[..3],
+            &TorrentAction::SetCategory("films".to_owned()),
+        )
+        .await
+        .expect("categorised");
+    client
+        .act(&hashes[..1], &TorrentAction::AddTags(vec!["4k".to_owned()]))
+        .await
+        .expect("tagged");
     client
         .add(&AddTorrent {
             source: AddSource::File(
