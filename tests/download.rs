@@ -12,7 +12,7 @@ use common::subscriber::{Protocol, Subscriber};
 use common::swarm::{
     PAYLOAD_BYTES, introduce, seed, seed_files, seeder_address, seeder_and_leecher,
 };
-use serde_json::json;
+use serde_json::{Value, json};
 use torrentql::clients::qbittorrent::TorrentAction;
 use wiremock::ResponseTemplate;
 use wiremock::matchers::body_json;
@@ -308,7 +308,7 @@ async fn a_magnet_gets_its_files_chosen_when_its_metadata_arrives_and_its_peers_
     };
     let (keep, skip) = (index_of("pair/keep.bin"), index_of("pair/skip.bin"));
 
-    let peers = "query($h: String!) { torrent(hash: $h) { connectedPeers { address client progress connection } } }";
+    let peers = "query($h: String!) { torrent(hash: $h) { connectedPeers { address client progress connection country countryCode } } }";
     let listed = common::eventually(
         "the seeder among the peers, with all its pieces and its client named",
         Duration::from_secs(30),
@@ -329,6 +329,13 @@ async fn a_magnet_gets_its_files_chosen_when_its_metadata_arrives_and_its_peers_
     )
     .await;
     assert!(listed["connection"].is_string(), "{listed}");
+    // The test profiles resolve no countries (GeoIP needs a database from
+    // the internet): qBittorrent's empty strings read as null.
+    assert_eq!(
+        (&listed["country"], &listed["countryCode"]),
+        (&Value::Null, &Value::Null),
+        "{listed}"
+    );
 
     let client = leecher.client();
     common::eventually(

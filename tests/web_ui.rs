@@ -402,6 +402,10 @@ async fn a_name_that_is_html_shows_as_text_under_a_strict_policy() {
     assert_eq!(seen["title"], hostile, "{seen}");
     assert_eq!(seen["imagesInList"], 0);
     assert_eq!(seen["imagesOnPage"], 0);
+    assert_eq!(
+        seen["handlers"], 0,
+        "no inline handler or script in the page"
+    );
     let csp = seen["headers"]["csp"].as_str().expect("a CSP");
     assert!(
         csp.contains("script-src 'self'")

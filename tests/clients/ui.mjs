@@ -34,12 +34,14 @@ async function openPage({ width = 1280, height = 800 } = {}) {
     seen.outsideRequests.push(requested);
     return route.abort('blockedbyclient');
   });
-  context.on('websocket', () => {});
   page.on('websocket', (socket) => {
     if (!socket.url().startsWith(wsOrigin)) seen.outsideRequests.push(socket.url());
   });
   page.on('console', (message) => {
-    if (message.type() === 'error') seen.consoleErrors.push(message.text());
+    if (message.type() !== 'error') return;
+    // Chromium's own report of a blocked load, and the page's listener's.
+    const csp = /Content Security Policy|^CSP violation/.test(message.text());
+    (csp ? seen.cspViolations : seen.consoleErrors).push(message.text());
   });
   page.on('pageerror', (error) => seen.pageErrors.push(String(error)));
   page.on('dialog', (dialog) => {
@@ -244,12 +246,13 @@ const scenarios = {
     await page.waitForSelector('.torrent-title');
     const title = await page.textContent('.torrent-title');
     const imagesOnPage = await page.$$eval('main img', (images) => images.length);
+    const handlers = await page.$$eval('[onerror], [onload], script:not([src])', (found) => found.length);
     await page.waitForTimeout(500);
     const headers = await page.evaluate(async () => {
       const response = await fetch('/');
       return { csp: response.headers.get('content-security-policy'), type: response.headers.get('content-type') };
     });
-    return { listed, title, imagesInList, imagesOnPage, headers };
+    return { listed, title, imagesInList, imagesOnPage, handlers, headers };
   },
 
   /** The main screens at desktop and phone width, into `directory`. */
@@ -302,13 +305,15 @@ const scenarios = {
     }
     const frames = await page.evaluate((seconds) => new Promise((resolve) => {
       const gaps = [];
-      let last = performance.now();
-      const end = last + seconds * 1000;
       const longTasks = [];
       new PerformanceObserver((list) => longTasks.push(...list.getEntries().map((entry) => entry.duration)))
         .observe({ type: 'longtask', buffered: false });
+      // Frame times are the frames' own (the first one starts the clock).
+      let last = null;
+      let end = null;
       const tick = (now) => {
-        gaps.push(now - last);
+        if (last == null) end = now + seconds * 1000;
+        else gaps.push(now - last);
         last = now;
         if (now < end) requestAnimationFrame(tick);
         else resolve({ gaps, longTasks });

@@ -112,6 +112,7 @@ function setPath(object, path, value) {
 }
 
 let client = null;
+const RETRY_MAX_MS = 5000;
 
 function subscriptions() {
   if (client) return client;
@@ -120,9 +121,12 @@ function subscriptions() {
   client = createClient({
     url: url.href,
     lazy: true,
-    // Until the tab closes: a torrentql or network restart is survived.
+    // Until the tab closes: a torrentql or network restart is survived,
+    // trying again every few seconds (graphql-ws's own wait doubles on
+    // and on).
     retryAttempts: Infinity,
     shouldRetry: () => true,
+    retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** retries, RETRY_MAX_MS))),
     connectionParams: () => ({ authorization: `Bearer ${session.token}` }),
   });
   return client;

@@ -44,7 +44,10 @@ export function useAction(action) {
       return undefined;
     }
   }, [action]);
-  const reset = useCallback(() => setState({ busy: false, error: null, result: null }), []);
+  const reset = useCallback(() => {
+    latest.current += 1;
+    setState({ busy: false, error: null, result: null });
+  }, []);
   return [state, run, reset];
 }
 
@@ -71,7 +74,13 @@ export function useDebounced(value, delay) {
 export function useRoute() {
   const read = () => {
     const [view = '', ...rest] = location.hash.replace(/^#\/?/, '').split('/');
-    return [view || 'torrents', decodeURIComponent(rest.join('/'))];
+    let argument = rest.join('/');
+    try {
+      argument = decodeURIComponent(argument);
+    } catch {
+      // Not percent-encoded text: taken as it is.
+    }
+    return [view || 'torrents', argument];
   };
   const [route, setRoute] = useState(read);
   useEffect(() => {
@@ -80,6 +89,21 @@ export function useRoute() {
     return () => removeEventListener('hashchange', changed);
   }, []);
   return route;
+}
+
+/**
+ * Asks before something that cannot be undone: focuses Cancel when shown,
+ * and Escape cancels.
+ */
+export function Confirm({ question, children, onCancel }) {
+  const cancel = useRef(null);
+  useEffect(() => cancel.current?.focus(), []);
+  return html`<div class="confirm" role="alertdialog" aria-label=${question}
+      onKeyDown=${(event) => event.key === 'Escape' && onCancel()}>
+    <span>${question}</span>
+    ${children}
+    <button type="button" class="plain" ref=${cancel} onClick=${onCancel}>Cancel</button>
+  </div>`;
 }
 
 /** Answers of a batch mutation: how many took, and the first failures. */

@@ -89,11 +89,13 @@ export function AddTorrent() {
     const files = preview.result?.files;
     if (files && chosen.size < files.length) input.files = { indexes: [...chosen] };
     if (file) await runAdd({ ...input, file: null }, { 'input.file': file });
-    else await runAdd({ ...input, ...source }, null);
+    else await runAdd({ ...input, ...sourceOf(text) }, null);
   };
 
   const known = options.result ?? { libraries: [], categories: [] };
-  const ready = (file || (source && !source.invalid)) && !(preview.result?.files && chosen.size === 0);
+  // What was typed must have been previewed (the choices belong to it).
+  const settled = file != null || text === typed;
+  const ready = settled && (file || (source && !source.invalid)) && !(preview.result?.files && chosen.size === 0);
   const result = added.result;
   return html`<section class="add">
     <h1>Add a torrent</h1>
@@ -103,7 +105,7 @@ export function AddTorrent() {
         setDragging(true);
       }} onDragLeave=${() => setDragging(false)} onDrop=${drop}>
         <label>Magnet link, info hash or URL of a .torrent
-          <input name="source" value=${text} disabled=${file != null} spellcheck="false" autocomplete="off"
+          <input name="source" value=${text} disabled=${file != null} spellcheck=${false} autocomplete="off"
             placeholder="magnet:?xt=urn:btih:…" onInput=${(event) => setText(event.target.value)} />
         </label>
         <p class="subtle">or drop a .torrent file here, or${' '}

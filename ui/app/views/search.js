@@ -44,7 +44,9 @@ const ORDERS = [
 ];
 
 function Result({ result, libraries }) {
-  const [target, setTarget] = useState(result.suggestedLibrary ?? libraries[0]?.name ?? '');
+  // Chosen, or else the suggestion (the libraries may come after the results).
+  const [chosen, setTarget] = useState(null);
+  const target = chosen ?? result.suggestedLibrary ?? libraries[0]?.name ?? '';
   const [sent, send] = useAction(async () => {
     const input = { library: target || undefined };
     if (result.magnet) input.magnet = result.magnet;
@@ -67,8 +69,9 @@ function Result({ result, libraries }) {
       </div>
     </div>
     <div class="result-actions">
-      ${libraries.length > 1 && html`<select aria-label=${`Library for ${result.name}`} value=${target} onChange=${(event) => setTarget(event.target.value)}>
+      ${libraries.length > 0 && html`<select aria-label=${`Library for ${result.name}`} value=${target} onChange=${(event) => setTarget(event.target.value)}>
         ${libraries.map((library) => html`<option value=${library.name}>${library.name}</option>`)}
+        <option value="">No library</option>
       </select>`}
       <button type="button" disabled=${sent.busy || (!result.magnet && !result.downloadUrl)} onClick=${() => send()}>
         ${sent.busy ? 'Sending…' : target ? `Download to ${target}` : 'Download'}

@@ -72,7 +72,7 @@ export function SignIn({ reason }) {
     <form class="card" onSubmit=${submitToken} aria-labelledby="token-title">
       <h2 id="token-title">Or paste a token</h2>
       <label>Token
-        <input name="token" autocomplete="off" spellcheck="false" required value=${token}
+        <input name="token" type="password" autocomplete="off" spellcheck=${false} required value=${token}
           onInput=${(event) => setToken(event.target.value)} />
       </label>
       <${ErrorNote} error=${pasted.error} />

@@ -28,7 +28,8 @@ export function StatusBar() {
       .then((data) => {
         if (!current) return;
         setStatus(data);
-        setTransfer((previous) => previous ?? data.transfer);
+        // The poll keeps the figures current should live updates stall.
+        setTransfer(data.transfer);
         setError(null);
       })
       .catch((failure) => current && setError(failure));

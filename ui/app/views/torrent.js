@@ -4,7 +4,7 @@
 // rename, speed limits, category, delete.
 import { useEffect, useState } from '../vendor/preact-hooks.mjs';
 import { graphql, request, subscribe } from '../api.js';
-import { Busy, ErrorNote, Notice, html, useAction } from '../components.js';
+import { Busy, Confirm, ErrorNote, Notice, html, useAction } from '../components.js';
 import * as format from '../format.js';
 import { LIST_FIELDS } from './torrents.js';
 
@@ -168,6 +168,8 @@ async function forOne(mutation, variables) {
 }
 
 const kib = (bytes) => (bytes ? String(Math.round(bytes / 1024)) : '');
+/** KiB/s typed as text to the `Bytes` the API takes (0 for none). */
+const bytesPerSecond = (text) => (text ? Math.round(Number(text) * 1024) : 0);
 
 export function TorrentDetails({ hash }) {
   const { torrent, categories, error, gone, reload } = useTorrent(hash);
@@ -192,6 +194,7 @@ export function TorrentDetails({ hash }) {
     <div class="bar big" role="progressbar" aria-label="Progress" aria-valuemin="0" aria-valuemax="100" aria-valuenow=${progress}>
       <div class="fill" style=${{ width: `${progress}%` }}></div>
     </div>
+    ${torrent.state.includes('METADATA') && html`<p><${Busy} label="Waiting for the torrent's metadata from its peers; its files appear then." /></p>`}
     <dl class="facts">
       <div><dt>State</dt><dd><span class=${`state ${kind}`}>${format.state(torrent.state)}</span>${torrent.fileSelectionPending ? ' (waiting for its metadata to choose files)' : ''}</dd></div>
       <div><dt>Progress</dt><dd>${format.percent(torrent.progress)} of ${format.bytes(torrent.size)}</dd></div>
@@ -224,12 +227,10 @@ export function TorrentDetails({ hash }) {
       <button type="button" class="danger" onClick=${() => setConfirmDelete(true)}>Delete…</button>
       ${action.busy && html`<${Busy} label="Working…" />`}
     </div>
-    ${confirmDelete && html`<div class="confirm" role="alertdialog" aria-label="Confirm delete">
-      <span>Delete this torrent from qBittorrent?</span>
-      <button type="button" class="danger" onClick=${() => run('mutation($h: [String!]!) { deleteTorrents(hashes: $h, deleteFiles: false) { hash } }')}>Keep files, delete torrent</button>
-      <button type="button" class="danger" onClick=${() => run('mutation($h: [String!]!) { deleteTorrents(hashes: $h, deleteFiles: true) { hash } }')}>Delete with files</button>
-      <button type="button" class="plain" onClick=${() => setConfirmDelete(false)}>Cancel</button>
-    </div>`}
+    ${confirmDelete && html`<${Confirm} question="Delete this torrent from qBittorrent?" onCancel=${() => setConfirmDelete(false)}>
+      <button type="button" class="danger" disabled=${action.busy} onClick=${() => run('mutation($h: [String!]!) { deleteTorrents(hashes: $h, deleteFiles: false) { hash } }')}>Keep files, delete torrent</button>
+      <button type="button" class="danger" disabled=${action.busy} onClick=${() => run('mutation($h: [String!]!) { deleteTorrents(hashes: $h, deleteFiles: true) { hash } }')}>Delete with files</button>
+    <//>`}
     <${ErrorNote} error=${action.error ?? error} />
     <details class="edit">
       <summary>Move, rename, limits</summary>
@@ -247,22 +248,22 @@ export function TorrentDetails({ hash }) {
         }} />
       <${EditField} label="Download limit (KiB/s, empty for none)" type="number" initial=${kib(torrent.downloadLimit)} button="Set"
         action=${async (value) => {
-          await forOne('mutation($h: [String!]!, $l: Bytes) { setTorrentSpeedLimits(hashes: $h, downloadLimit: $l) { hash } }', { h: [hash], l: value ? Number(value) * 1024 : 0 });
+          await forOne('mutation($h: [String!]!, $l: Bytes) { setTorrentSpeedLimits(hashes: $h, downloadLimit: $l) { hash } }', { h: [hash], l: bytesPerSecond(value) });
           reload();
           return { message: 'Limit set.' };
         }} />
       <${EditField} label="Upload limit (KiB/s, empty for none)" type="number" initial=${kib(torrent.uploadLimit)} button="Set"
         action=${async (value) => {
-          await forOne('mutation($h: [String!]!, $l: Bytes) { setTorrentSpeedLimits(hashes: $h, uploadLimit: $l) { hash } }', { h: [hash], l: value ? Number(value) * 1024 : 0 });
+          await forOne('mutation($h: [String!]!, $l: Bytes) { setTorrentSpeedLimits(hashes: $h, uploadLimit: $l) { hash } }', { h: [hash], l: bytesPerSecond(value) });
           reload();
           return { message: 'Limit set.' };
         }} />
     </details>
-    <div class="tabs" role="tablist">
+    <div class="tabs" role="group" aria-label="Show">
       ${[['files', `Files (${torrent.fileTree.filter((row) => row.index != null).length})`], ['trackers', `Trackers (${torrent.trackers.length})`], ['peers', `Peers (${torrent.connectedPeers.length})`]]
-        .map(([name, label]) => html`<button type="button" role="tab" aria-selected=${tab === name} onClick=${() => setTab(name)}>${label}</button>`)}
+        .map(([name, label]) => html`<button type="button" aria-pressed=${tab === name} onClick=${() => setTab(name)}>${label}</button>`)}
     </div>
-    <section role="tabpanel">
+    <section>
       ${tab === 'files' && html`<${FileTree} hash=${hash} tree=${torrent.fileTree} onChanged=${reload} />`}
       ${tab === 'trackers' && html`<${Trackers} hash=${hash} trackers=${torrent.trackers} onChanged=${reload} />`}
       ${tab === 'peers' && html`<${Peers} peers=${torrent.connectedPeers} onChanged=${reload} />`}

@@ -5,7 +5,7 @@
 // selected and acted on together.
 import { useEffect, useMemo, useRef, useState } from '../vendor/preact-hooks.mjs';
 import { graphql, request, subscribe } from '../api.js';
-import { ErrorNote, Busy, Notice, batchOutcome, html, useAction, useDebounced, useLoad } from '../components.js';
+import { Busy, Confirm, ErrorNote, Notice, batchOutcome, html, useAction, useDebounced, useLoad } from '../components.js';
 import * as format from '../format.js';
 
 export const LIST_FIELDS = 'hash name size progress state downloadSpeed uploadSpeed eta category tags ratio seeds peers addedAt';
@@ -70,11 +70,14 @@ function useLiveTorrents(where, orderBy) {
   useEffect(() => {
     let current = true;
     let reload = null;
+    // Loads may overlap; only the latest one started is kept.
+    let loads = 0;
     const bump = () => setVersion((value) => value + 1);
     const load = async () => {
+      const started = ++loads;
       try {
         const { torrents } = await graphql(LIST, { where, orderBy });
-        if (!current) return;
+        if (!current || started !== loads) return;
         store.current = {
           order: torrents.nodes.map((torrent) => torrent.hash),
           byHash: new Map(torrents.nodes.map((torrent) => [torrent.hash, torrent])),
@@ -106,10 +109,13 @@ function useLiveTorrents(where, orderBy) {
         loadSoon(0);
         return;
       }
+      // Past the first 10,000 a change is outside the page: not a reason
+      // to ask for the page again.
+      const whole = store.current.total <= store.current.order.length;
       let unknown = false;
       for (const torrent of event.torrents) {
         if (byHash.has(torrent.hash)) byHash.set(torrent.hash, torrent);
-        else if (!event.snapshot) unknown = true;
+        else if (!event.snapshot && whole) unknown = true;
       }
       if (event.removed.length > 0) {
         const removed = new Set(event.removed);
@@ -131,17 +137,17 @@ function useLiveTorrents(where, orderBy) {
   return { ...store.current, version, loading, error };
 }
 
-function TorrentRow({ torrent, index, selected, onToggle }) {
+function TorrentRow({ torrent, index, count, selected, onToggle }) {
   const kind = format.stateKind(torrent.state);
   const progress = Math.round(torrent.progress * 1000) / 10;
   return html`<li class=${`torrent-row ${kind}`} style=${{ transform: `translateY(${index * ROW_HEIGHT}px)` }}
-      data-hash=${torrent.hash}>
+      data-hash=${torrent.hash} aria-setsize=${count} aria-posinset=${index + 1}>
     <input type="checkbox" checked=${selected} aria-label=${`Select ${torrent.name}`}
       onChange=${(event) => onToggle(torrent.hash, event.target.checked)} />
     <div class="torrent-main">
       <a class="torrent-name" href=${`#/torrent/${torrent.hash}`} title=${torrent.name}>${torrent.name}</a>
       <div class="torrent-meta">
-        <span class=${`state ${kind}`}>${format.state(torrent.state)}</span>
+        <span class=${`state ${kind}`}>${torrent.state.includes('METADATA') && html`<span class="spinner inline" aria-hidden="true"></span>`}${format.state(torrent.state)}</span>
         <span>${format.bytes(torrent.size)}</span>
         <span title="Download speed">↓ ${format.speed(torrent.downloadSpeed)}</span>
         <span title="Upload speed">↑ ${format.speed(torrent.uploadSpeed)}</span>
@@ -180,7 +186,7 @@ function VirtualRows({ order, byHash, selection, onToggle }) {
   for (let index = first; index < last; index += 1) {
     const torrent = byHash.get(order[index]);
     if (torrent) {
-      rows.push(html`<${TorrentRow} key=${torrent.hash} torrent=${torrent} index=${index}
+      rows.push(html`<${TorrentRow} key=${torrent.hash} torrent=${torrent} index=${index} count=${order.length}
         selected=${selection.has(torrent.hash)} onToggle=${onToggle} />`);
     }
   }
@@ -214,7 +220,11 @@ function BatchBar({ selection, options, onDone, onClear }) {
   const hashes = [...selection];
   const act = async (action, extra = {}) => {
     const result = await run(action, hashes, extra);
-    if (result) onDone(action);
+    if (result) onDone(action, result);
+  };
+  const askDelete = () => {
+    setDeleteFiles(false);
+    setConfirmDelete(true);
   };
   const tagList = () => tags.split(',').map((tag) => tag.trim()).filter(Boolean);
   return html`<section class="batch" aria-label="Selected torrents">
@@ -237,17 +247,16 @@ function BatchBar({ selection, options, onDone, onClear }) {
     <datalist id="known-tags">${options.tags.map((tag) => html`<option value=${tag} />`)}</datalist>
     <button type="button" disabled=${!tags.trim() || outcome.busy} onClick=${() => act('addTags', { tags: tagList() })}>Add tags</button>
     <button type="button" disabled=${!tags.trim() || outcome.busy} onClick=${() => act('removeTags', { tags: tagList() })}>Remove tags</button>
-    <button type="button" class="danger" onClick=${() => setConfirmDelete(true)} disabled=${outcome.busy}>Delete…</button>
+    <button type="button" class="danger" onClick=${askDelete} disabled=${outcome.busy}>Delete…</button>
     <button type="button" class="plain" onClick=${onClear}>Clear selection</button>
-    ${confirmDelete && html`<div class="confirm" role="alertdialog" aria-label="Confirm delete">
-      <span>Delete ${hashes.length} torrent${hashes.length === 1 ? '' : 's'} from qBittorrent?</span>
+    ${confirmDelete && html`<${Confirm} question=${`Delete ${hashes.length} torrent${hashes.length === 1 ? '' : 's'} from qBittorrent?`}
+        onCancel=${() => setConfirmDelete(false)}>
       <label class="inline"><input type="checkbox" checked=${deleteFiles} onChange=${(event) => setDeleteFiles(event.target.checked)} /> Also delete their downloaded files</label>
-      <button type="button" class="danger" onClick=${async () => {
+      <button type="button" class="danger" disabled=${outcome.busy} onClick=${async () => {
         setConfirmDelete(false);
         await act('delete', { files: deleteFiles });
       }}>Delete</button>
-      <button type="button" class="plain" onClick=${() => setConfirmDelete(false)}>Cancel</button>
-    </div>`}
+    <//>`}
     ${outcome.busy && html`<${Busy} label="Working…" />`}
     <${ErrorNote} error=${outcome.error} />
     ${outcome.result && html`<span class=${`outcome ${outcome.result.kind}`} role="status">${outcome.result.message}</span>`}
@@ -263,6 +272,8 @@ export function TorrentList() {
   const [field, setField] = useState('ADDED_AT');
   const [direction, setDirection] = useState('DESC');
   const [selection, setSelection] = useState(() => new Set());
+  // A delete's outcome outlives the bar it came from (the selection goes).
+  const [deleted, setDeleted] = useState(null);
   const settledSearch = useDebounced(search.trim(), 250);
   const [options] = useLoad(() => graphql(OPTIONS), []);
   const known = options.result ?? { categories: [], tags: [], libraries: [] };
@@ -277,6 +288,9 @@ export function TorrentList() {
   }, [state, settledSearch, category, tag, library]);
   const orderBy = useMemo(() => ({ field, direction }), [field, direction]);
   const list = useLiveTorrents(where, orderBy);
+  // Another filter or order shows other rows: what was selected is let go,
+  // so an action never reaches torrents out of sight.
+  useEffect(() => setSelection(new Set()), [JSON.stringify([where, orderBy])]);
 
   const toggle = (hash, on) => setSelection((previous) => {
     const next = new Set(previous);
@@ -329,7 +343,13 @@ export function TorrentList() {
       <span class="count" role="status">${list.loading ? html`<${Busy} label="Loading…" />` : `${list.order.length.toLocaleString()} torrent${list.order.length === 1 ? '' : 's'}${list.total > list.order.length ? ` of ${list.total.toLocaleString()} (the first 10,000)` : ''}`}</span>
     </div>
     ${selection.size > 0 && html`<${BatchBar} selection=${selection} options=${known}
-      onDone=${(action) => action === 'delete' && setSelection(new Set())} onClear=${() => setSelection(new Set())} />`}
+      onDone=${(action, outcome) => {
+        if (action !== 'delete') return;
+        setDeleted(outcome);
+        setSelection(new Set());
+      }} onClear=${() => setSelection(new Set())} />`}
+    ${deleted && html`<p class=${`outcome ${deleted.kind}`} role="status">${deleted.message}
+      <button type="button" class="plain" aria-label="Dismiss" onClick=${() => setDeleted(null)}>×</button></p>`}
     <${ErrorNote} error=${list.error} />
     ${!list.loading && list.order.length === 0 && !list.error && html`<${Notice}>No torrents here. <a href="#/add">Add one</a> or <a href="#/search">search</a>.<//>`}
     <${VirtualRows} order=${list.order} byHash=${list.byHash} selection=${selection} onToggle=${toggle} version=${list.version} />
