@@ -303,9 +303,19 @@ const scenarios = {
       const count = await page.textContent('.count');
       if (!count.includes(args.total.toLocaleString('en-US'))) throw new Error(`the list shows ${count}`);
     }
+    let framesReceived = 0;
+    page.on('websocket', (socket) => socket.on('framereceived', () => { framesReceived += 1; }));
+    await page.reload();
+    await page.waitForFunction(() => document.querySelectorAll('.torrent-row').length > 0, null, { timeout: 60000 });
+    // The list's snapshot is in; what comes now is changes.
+    await page.waitForTimeout(2000);
     const frames = await page.evaluate((seconds) => new Promise((resolve) => {
       const gaps = [];
       const longTasks = [];
+      // Proof the changes reach the rows in sight while frames are timed.
+      let rowChanges = 0;
+      const watching = new MutationObserver((records) => { rowChanges += records.length; });
+      watching.observe(document.querySelector('.rows'), { subtree: true, childList: true, characterData: true });
       new PerformanceObserver((list) => longTasks.push(...list.getEntries().map((entry) => entry.duration)))
         .observe({ type: 'longtask', buffered: false });
       // Frame times are the frames' own (the first one starts the clock).
@@ -316,11 +326,15 @@ const scenarios = {
         else gaps.push(now - last);
         last = now;
         if (now < end) requestAnimationFrame(tick);
-        else resolve({ gaps, longTasks });
+        else {
+          watching.disconnect();
+          resolve({ gaps, longTasks, rowChanges });
+        }
       };
       requestAnimationFrame(tick);
     }), args.seconds);
-    return { loads, ...frames };
+    const notes = await page.$$eval('.note', (found) => found.map((note) => note.textContent));
+    return { loads, ...frames, notes, framesReceived };
   },
 };
 
