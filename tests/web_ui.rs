@@ -247,8 +247,11 @@ async fn a_download_shows_its_bar_rising_to_complete_without_a_reload() {
     assert_eq!(seen["navigations"], 0, "the page was not reloaded");
 }
 
-#[tokio::test]
-async fn a_search_result_goes_to_movies_in_one_click() {
+/// Fake indexers on 127.0.0.1, and their `[search]` config: apibay with
+/// its answer for "ubuntu", and a Jackett Torznab feed of scene-named
+/// episodes (whose release facts the results show). The servers must be
+/// kept while the app runs.
+async fn fake_indexers() -> (Vec<MockServer>, String) {
     let apibay = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/q.php"))
@@ -258,6 +261,28 @@ async fn a_search_result_goes_to_movies_in_one_click() {
         ))
         .mount(&apibay)
         .await;
+    let jackett = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/tpb/api"))
+        .and(wiremock::matchers::query_param("t", "search"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            common::fixture("torznab-jackett-tpb.xml"),
+            "application/rss+xml; charset=utf-8",
+        ))
+        .mount(&jackett)
+        .await;
+    let toml = format!(
+        "[search.apibay]\nurl = \"{}\"\ntimeout = \"2s\"\n\
+         [[search.torznab]]\nname = \"jackett\"\nurl = \"{}/tpb/api\"\napi_key = \"key\"\ntimeout = \"2s\"\n",
+        apibay.uri(),
+        jackett.uri()
+    );
+    (vec![apibay, jackett], toml)
+}
+
+#[tokio::test]
+async fn a_search_result_goes_to_movies_in_one_click() {
+    let (_indexers, indexers) = fake_indexers().await;
     let broken = MockServer::start().await;
     Mock::given(method("GET"))
         .respond_with(ResponseTemplate::new(500))
@@ -265,8 +290,7 @@ async fn a_search_result_goes_to_movies_in_one_click() {
         .await;
     let qbittorrent = Qbittorrent::shared();
     let search = format!(
-        "[search.apibay]\nurl = \"{}\"\ntimeout = \"2s\"\n[[search.torznab]]\nname = \"broken\"\nurl = \"{}/api\"\napi_key = \"key\"\ntimeout = \"2s\"\n",
-        apibay.uri(),
+        "{indexers}[[search.torznab]]\nname = \"broken\"\nurl = \"{}/api\"\napi_key = \"key\"\ntimeout = \"2s\"\n",
         broken.uri()
     );
     let (app, movies) = app_with_libraries(qbittorrent, &search).await;
@@ -277,7 +301,18 @@ async fn a_search_result_goes_to_movies_in_one_click() {
     )
     .await;
     let results = seen["results"].as_array().expect("results");
-    assert!(!results.is_empty(), "{seen}");
+    let episode = results
+        .iter()
+        .find(|result| result["name"] == "Series Title S05E02 HDTV x264-Xclusive [eztv]")
+        .unwrap_or_else(|| panic!("the Torznab episode: {seen}"));
+    for fact in ["S05E02", "HDTV", "H264", "Xclusive"] {
+        assert!(
+            episode["facts"]
+                .as_array()
+                .is_some_and(|facts| facts.contains(&json!(fact))),
+            "{fact} not shown: {episode}"
+        );
+    }
     assert!(
         seen["failures"].as_array().is_some_and(|failures| failures
             .iter()
@@ -427,19 +462,7 @@ async fn a_name_that_is_html_shows_as_text_under_a_strict_policy() {
 #[tokio::test]
 async fn the_main_screens_render_at_desktop_and_phone_width() {
     let qbittorrent = Qbittorrent::start(Options::default()).await;
-    let apibay = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/q.php"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
-            common::fixture("apibay-search-ubuntu.json"),
-            "application/json",
-        ))
-        .mount(&apibay)
-        .await;
-    let search = format!(
-        "[search.apibay]\nurl = \"{}\"\ntimeout = \"2s\"\n",
-        apibay.uri()
-    );
+    let (_indexers, search) = fake_indexers().await;
     let (app, _) = app_with_libraries(&qbittorrent, &search).await;
     let made_in = tempfile::tempdir().expect("a folder");
     let made = make_torrent(
