@@ -1307,7 +1307,9 @@ async fn a_preview_numbers_the_files_as_qbittorrent_does_once_added() {
 /// A fake HTTP tracker on 127.0.0.1 hears the torrent start, then one more
 /// announce on `reannounceTorrents`. It asks for announces an hour apart
 /// (and allows them at any time), so only the reannounce explains the
-/// second one.
+/// second one. The test has a qBittorrent of its own: on the shared one
+/// the other tests' torrents fill the download queue, and a queued
+/// torrent does not announce.
 #[tokio::test]
 async fn a_reannounce_reaches_the_tracker_and_an_unknown_torrent_is_not_found() {
     use wiremock::matchers::{method, path};
@@ -1340,7 +1342,8 @@ async fn a_reannounce_reaches_the_tracker_and_an_unknown_torrent_is_not_found() 
             .count()
     };
 
-    let app = app().await;
+    let qbittorrent = Qbittorrent::start(Options::default()).await;
+    let app = TestApp::start(&qbittorrent).await;
     let (hash, magnet) = common::torrents::random_magnet("announced");
     let magnet = format!("{magnet}&tr={}/announce", tracker.uri());
     let answer = app
