@@ -15,7 +15,7 @@ use common::qbittorrent::{Options, Qbittorrent};
 use common::torrents::{make_torrent, paused_magnets, random_hash, random_magnet};
 use serde_json::{Value, json};
 use torrentql::clients::qbittorrent::{AddSource, AddTorrent, TorrentAction, TorrentFilter};
-use torrentql::torrent::Magnet;
+use torrentql::torrent::{InfoHash, Magnet};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -68,8 +68,19 @@ async fn app_with_libraries(qbittorrent: &Qbittorrent, extra: &str) -> (TestApp,
     (app, movies)
 }
 
-fn same_path(left: &str, right: &Path) -> bool {
-    Path::new(left.trim_end_matches('/')) == right
+/// Asserts qBittorrent has the torrent `hash`, saved in `folder`.
+async fn assert_saved_in(qbittorrent: &Qbittorrent, hash: InfoHash, folder: &Path) {
+    let torrent = qbittorrent
+        .client()
+        .torrent(hash)
+        .await
+        .expect("qBittorrent answers")
+        .unwrap_or_else(|| panic!("{hash} is not in qBittorrent"));
+    assert_eq!(
+        Path::new(torrent.save_path.trim_end_matches('/')),
+        folder,
+        "where {hash} is saved"
+    );
 }
 
 #[tokio::test]
@@ -168,18 +179,8 @@ async fn a_magnet_goes_into_a_library_and_a_torrent_file_with_one_file_left_out(
         "{seen}"
     );
 
+    assert_saved_in(qbittorrent, magnet_hash, &movies).await;
     let client = qbittorrent.client();
-    let added = client
-        .torrent(magnet_hash)
-        .await
-        .expect("qBittorrent answers")
-        .expect("the magnet is in qBittorrent");
-    assert!(
-        same_path(&added.save_path, &movies),
-        "{} is not {}",
-        added.save_path,
-        movies.display()
-    );
     // 4.5 checks a new torrent's (missing) data first, then shows it stopped.
     common::eventually("the .torrent added stopped", WAIT, || async {
         let file = client.torrent(made.hash).await.ok()??;
@@ -319,23 +320,12 @@ async fn a_search_result_goes_to_movies_in_one_click() {
             .any(|failure| failure.as_str().unwrap_or_default().contains("broken"))),
         "the failing indexer is shown: {seen}"
     );
-    let hash: torrentql::torrent::InfoHash = seen["hash"]
+    let hash: InfoHash = seen["hash"]
         .as_str()
         .expect("a hash")
         .parse()
         .expect("an info hash");
-    let added = qbittorrent
-        .client()
-        .torrent(hash)
-        .await
-        .expect("qBittorrent answers")
-        .expect("the result is in qBittorrent");
-    assert!(
-        same_path(&added.save_path, &movies),
-        "{} is not {}",
-        added.save_path,
-        movies.display()
-    );
+    assert_saved_in(qbittorrent, hash, &movies).await;
 }
 
 #[tokio::test]

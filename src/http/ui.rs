@@ -19,11 +19,11 @@ use axum::routing::get;
 use super::AppState;
 
 /// Where the UI's files are served.
-pub const FILES_PATH: &str = "/ui";
+const FILES_PATH: &str = "/ui";
 
 /// The UI's page and files: this origin only (the websocket too), no
 /// inline code, no plugins, no framing, no forms posted anywhere.
-pub const CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'none'; script-src 'self'; \
+const CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'none'; script-src 'self'; \
      style-src 'self'; img-src 'self' data:; connect-src 'self'; manifest-src 'self'; \
      base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 

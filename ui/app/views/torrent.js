@@ -167,6 +167,11 @@ async function forOne(mutation, variables) {
   if (errors.length > 0) throw errors[0];
 }
 
+const MOVE = 'mutation($h: [String!]!, $p: String!) { moveTorrents(hashes: $h, savePath: $p) { hash } }';
+const RENAME = 'mutation($hash: String!, $name: String!) { renameTorrent(hash: $hash, name: $name) { hash name } }';
+/** `setTorrentSpeedLimits` of one direction (`download` or `upload`); the other stays. */
+const speedLimit = (direction) => `mutation($h: [String!]!, $l: Bytes) { setTorrentSpeedLimits(hashes: $h, ${direction}Limit: $l) { hash } }`;
+
 const kib = (bytes) => (bytes ? String(Math.round(bytes / 1024)) : '');
 /** KiB/s typed as text to the `Bytes` the API takes (0 for none). */
 const bytesPerSecond = (text) => (text ? Math.round(Number(text) * 1024) : 0);
@@ -180,6 +185,13 @@ export function TorrentDetails({ hash }) {
     reload();
     return true;
   });
+
+  /** An EditField's action: `change(value)`, then the torrent asked again. */
+  const changeThenReload = (message, change) => async (value) => {
+    await change(value);
+    reload();
+    return { message };
+  };
 
   if (gone) return html`<${Notice} kind="warning">This torrent is no longer in qBittorrent. <a href="#/torrents">Back to the list</a><//>`;
   if (!torrent) return html`${error ? html`<${ErrorNote} error=${error} />` : html`<${Busy} label="Loading the torrent…" />`}`;
@@ -235,29 +247,12 @@ export function TorrentDetails({ hash }) {
     <details class="edit">
       <summary>Move, rename, limits</summary>
       <${EditField} label="Save path" initial=${torrent.savePath} button="Move"
-        action=${async (savePath) => {
-          await forOne('mutation($h: [String!]!, $p: String!) { moveTorrents(hashes: $h, savePath: $p) { hash } }', { h: [hash], p: savePath });
-          reload();
-          return { message: 'Moved.' };
-        }} />
+        action=${changeThenReload('Moved.', (savePath) => forOne(MOVE, { h: [hash], p: savePath }))} />
       <${EditField} label="Name" initial=${torrent.name} button="Rename"
-        action=${async (name) => {
-          await graphql('mutation($hash: String!, $name: String!) { renameTorrent(hash: $hash, name: $name) { hash name } }', { hash, name });
-          reload();
-          return { message: 'Renamed.' };
-        }} />
-      <${EditField} label="Download limit (KiB/s, empty for none)" type="number" initial=${kib(torrent.downloadLimit)} button="Set"
-        action=${async (value) => {
-          await forOne('mutation($h: [String!]!, $l: Bytes) { setTorrentSpeedLimits(hashes: $h, downloadLimit: $l) { hash } }', { h: [hash], l: bytesPerSecond(value) });
-          reload();
-          return { message: 'Limit set.' };
-        }} />
-      <${EditField} label="Upload limit (KiB/s, empty for none)" type="number" initial=${kib(torrent.uploadLimit)} button="Set"
-        action=${async (value) => {
-          await forOne('mutation($h: [String!]!, $l: Bytes) { setTorrentSpeedLimits(hashes: $h, uploadLimit: $l) { hash } }', { h: [hash], l: bytesPerSecond(value) });
-          reload();
-          return { message: 'Limit set.' };
-        }} />
+        action=${changeThenReload('Renamed.', (name) => graphql(RENAME, { hash, name }))} />
+      ${['download', 'upload'].map((direction) => html`<${EditField} key=${direction} label=${`${direction === 'download' ? 'Download' : 'Upload'} limit (KiB/s, empty for none)`}
+        type="number" initial=${kib(torrent[`${direction}Limit`])} button="Set"
+        action=${changeThenReload('Limit set.', (value) => forOne(speedLimit(direction), { h: [hash], l: bytesPerSecond(value) }))} />`)}
     </details>
     <div class="tabs" role="group" aria-label="Show">
       ${[['files', `Files (${torrent.fileTree.filter((row) => row.index != null).length})`], ['trackers', `Trackers (${torrent.trackers.length})`], ['peers', `Peers (${torrent.connectedPeers.length})`]]
